@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { Kysely } from 'kysely';
+import { hashToken } from '../crypto/secrets.js';
+import type { DB } from '../db/schema.js';
+import type { AppRole } from '../identity/roles.js';
+import { HOUR, MINUTE, type Clock } from '../shared/clock.js';
+
+export const SESSION_COOKIE = 'sb_session';
+export const IDLE_TIMEOUT_MS = 30 * MINUTE;
+export const ABSOLUTE_TIMEOUT_MS = 10 * HOUR;
+
+/** A browser session started by a verified LTI launch or IServ login. */
+export interface Session {
+  idHash: string;
+  tenantId: string;
+  userId: string;
+  contextId: string | null;
+  roles: AppRole[];
+  /** Per-session token for forms (cookies are SameSite=None inside Moodle's iframe). */
+  csrf: string;
+  data: Record<string, unknown>;
+}
+
+export interface NewSession {
+  tenantId: string;
+  userId: string;
+  contextId: string | null;
+  roles: AppRole[];
+  data?: Record<string, unknown>;
+}
+
+export async function createSession(db: Kysely<DB>, clock: Clock, s: NewSession): Promise<{ token: string; session: Session }> {
+  const token = randomBytes(32).toString('base64url');
+  const csrf = randomBytes(24).toString('base64url');
+  const now = clock.now();
+  const data = { ...(s.data ?? {}), csrf };
+  await db
+    .insertInto('sessions')
+    .values({
+      id_hash: hashToken(token),
+      tenant_id: s.tenantId,
+      user_id: s.userId,
+      context_id: s.contextId,
+      roles: s.roles,
+      data: JSON.stringify(data),
+      created_at: now,
+      last_seen_at: now,
+      expires_at: new Date(now.getTime() + ABSOLUTE_TIMEOUT_MS),
+    })
+    .execute();
+  return { token, session: { idHash: hashToken(token), tenantId: s.tenantId, userId: s.userId, contextId: s.contextId, roles: s.roles, csrf, data } };
+}
+
+/** SEC-03: a session cookie only (no Max-Age/Expires), HttpOnly, Secure, SameSite=None, partitioned for iframes. */
+export function setSessionCookie(res: Response, token: string): void {
+  res.append('Set-Cookie', `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; Secure; SameSite=None; Partitioned`);
+}
+
+export function clearSessionCookie(res: Response): void {
+  res.append('Set-Cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=None; Partitioned; Max-Age=0`);
+}
+
+export function sessionToken(req: Request): string | null {
+  const header = req.headers.cookie;
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return value.join('=') || null;
+  }
+  return null;
+}
+
+/** The live session behind the request's cookie, touching its idle timer; null when absent or timed out. */
+export async function loadSession(db: Kysely<DB>, clock: Clock, req: Request): Promise<Session | null> {
+  const token = sessionToken(req);
+  if (!token) return null;
+  const now = clock.now();
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('sessions')
+    .where('sessions.id_hash', '=', hashToken(token))
+    .where('users.deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) return null;
+  if (row.expires_at <= now || now.getTime() - row.last_seen_at.getTime() > IDLE_TIMEOUT_MS) {
+    await db.deleteFrom('sessions').where('id_hash', '=', row.id_hash).execute();
+    return null;
+  }
+  if (now.getTime() - row.last_seen_at.getTime() > MINUTE) {
+    await db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', row.id_hash).execute();
+  }
+  const data = row.data as Record<string, unknown>;
+  return {
+    idHash: row.id_hash,
+    tenantId: row.tenant_id,
+    userId: row.user_id,
+    contextId: row.context_id,
+    roles: row.roles as AppRole[],
+    csrf: String(data.csrf ?? ''),
+    data,
+  };
+}
+
+export async function endSession(db: Kysely<DB>, session: Session): Promise<void> {
+  await db.deleteFrom('sessions').where('id_hash', '=', session.idHash).execute();
+}
+
+/** Removes expired and idle sessions (called by the cleanup job). */
+export async function purgeSessions(db: Kysely<DB>, clock: Clock): Promise<number> {
+  const now = clock.now();
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<', new Date(now.getTime() - IDLE_TIMEOUT_MS))]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
