@@ -7,6 +7,7 @@ import type { Database } from './db/index.js';
 import type { DB } from './db/schema.js';
 import type { Metrics } from './ops/metrics.js';
 import type { PrivacyRegistry } from './privacy/registry.js';
+import type { RetentionRegistry } from './retention/registry.js';
 import type { Clock } from './shared/clock.js';
 
 /** What the running service hands to routes and jobs; built once in `main.ts` (or a test). */
@@ -20,6 +21,7 @@ export interface AppContext {
   audit: AuditLog;
   metrics: Metrics;
   privacy: PrivacyRegistry;
+  retention: RetentionRegistry;
   /** SHA-256 of the operator credential (the token itself is never kept in memory longer than start-up). */
   operatorTokenHash: string;
 }

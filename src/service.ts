@@ -1,18 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { createApp, type Mount } from './app.js';
+import { createApp } from './app.js';
 import { AuditLog, ensureLogPartitions, LOG_TABLES } from './audit/index.js';
-import { auditPrivacy } from './audit/privacy.js';
 import { resolveEncryptionKey, resolveOperatorToken } from './bootstrap.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { hashToken, SecretBox } from './crypto/secrets.js';
 import { openDatabase, type Database } from './db/index.js';
 import { migrateToLatest } from './db/migrations.js';
-import { identityPrivacy } from './identity/index.js';
 import { createMetrics } from './ops/metrics.js';
+import { mounts, privacyProviders, retentionCategories } from './modules.js';
 import { PrivacyRegistry } from './privacy/registry.js';
+import { RetentionRegistry } from './retention/registry.js';
 import { systemClock, type Clock } from './shared/clock.js';
 
 export interface ContextOptions {
@@ -28,9 +28,9 @@ export interface ContextOptions {
 export function buildContext(options: ContextOptions): AppContext {
   const clock = options.clock ?? systemClock;
   const privacy = new PrivacyRegistry();
-  // Registration order matters for erasure: identity first, so it is erased last.
-  privacy.register(identityPrivacy);
-  privacy.register(auditPrivacy);
+  for (const provider of privacyProviders) privacy.register(provider);
+  const retention = new RetentionRegistry();
+  for (const category of retentionCategories) retention.register(category);
   return {
     config: options.config,
     database: options.database,
@@ -41,12 +41,10 @@ export function buildContext(options: ContextOptions): AppContext {
     audit: new AuditLog(options.database.db, clock, options.logger),
     metrics: createMetrics(),
     privacy,
+    retention,
     operatorTokenHash: hashToken(options.operatorToken),
   };
 }
-
-/** Modules beyond the REST core plug in here (LTI, IServ, pages). */
-export const mounts: Mount[] = [];
 
 export interface RunningService {
   ctx: AppContext;

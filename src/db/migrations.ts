@@ -1,19 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the migrator works on any schema */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { auditMigrations } from '../audit/migrations.js';
-import { identityMigrations } from '../identity/migrations.js';
-import { tenantMigrations } from '../tenants/migrations.js';
+import { moduleMigrations } from '../modules.js';
 
 /**
  * Every module's migrations, forward-only. Names sort globally: each module owns
- * a number range (0010 tenants, 0020 identity, 0030 logs, 0100 lti, 0200 conference,
- * 0300 retention, 0400 competency, 0500 privacy requests).
+ * a number range (0010 tenants, 0020 identity, 0030 logs, 0100 lti/iserv,
+ * 0200 conference and consent, 0300 retention, 0400 competency, 0500 privacy).
  */
-export const allMigrations: Record<string, Migration> = {
-  ...tenantMigrations,
-  ...identityMigrations,
-  ...auditMigrations,
-};
+export const allMigrations: Record<string, Migration> = Object.assign({}, ...moduleMigrations);
 
 const provider: MigrationProvider = { getMigrations: async () => allMigrations };
 

@@ -4,7 +4,6 @@ import type { Clock } from '../shared/clock.js';
 import type { AppRole } from './roles.js';
 
 export * from './roles.js';
-export { identityPrivacy } from './privacy.js';
 
 export interface VerifiedUser {
   tenantId: string;

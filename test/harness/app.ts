@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import { createApp, type Mount } from '../../src/app.js';
+import { mounts as moduleMounts } from '../../src/modules.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import { newToken } from '../../src/crypto/secrets.js';
@@ -36,7 +37,7 @@ export async function createTestApp(database: Database, options: { mounts?: Moun
     operatorToken,
   });
   await ensureLogPartitions(ctx.db, clock.now(), LOG_TABLES, 7);
-  const app = createApp(ctx, options.mounts ?? []);
+  const app = createApp(ctx, options.mounts ?? moduleMounts);
   return {
     app,
     ctx,
