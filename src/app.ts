@@ -11,6 +11,7 @@ import { observe } from './http/observe.js';
 import { openApiDocument } from './http/openapi.js';
 import { registerOpsRoutes } from './ops/routes.js';
 import { ProblemError } from './shared/errors.js';
+import { mountAssets } from './web/assets.js';
 import { registerTenantRoutes } from './tenants/routes.js';
 import { findBySlug } from './tenants/store.js';
 
@@ -49,6 +50,7 @@ export function createApp(ctx: AppContext, mounts: Mount[] = []): Express {
   );
 
   registerOpsRoutes(app, ctx);
+  mountAssets(app);
 
   const api = new Api({
     authenticate: async (req) => {
