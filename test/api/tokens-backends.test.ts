@@ -114,3 +114,19 @@ describeWithDatabases('admin API: tokens and backends', (use) => {
     expect((await request(t.app).get('/api/v1/tenants/schule-a/backends/meet').set(t.auth(a.adminToken))).status).toBe(404);
   });
 });
+
+describeWithDatabases('admin API: credential guessing', (use) => {
+  test('failed authentications are rate-limited per client (429), successful ones are not counted', async () => {
+    const t = await createTestApp(use());
+    for (let i = 0; i < 60; i++) {
+      await request(t.app).get('/api/v1/tenants').set(t.auth()).expect(200);
+    }
+    const statuses: number[] = [];
+    for (let i = 0; i < 51; i++) statuses.push((await request(t.app).get('/api/v1/tenants').set(t.auth(`sbt_guess${i}`))).status);
+    expect(statuses.slice(0, 50).every((s) => s === 401)).toBe(true);
+    const limited = await request(t.app).get('/api/v1/tenants').set(t.auth('sbt_guess-more'));
+    expect(limited.status).toBe(429);
+    expect(limited.body.type).toBe('urn:schulbruecke:problem:rate-limited');
+    await t.ctx.audit.close();
+  });
+});
