@@ -2,17 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /**
  * Runs once per `jest` run: migrates a PGlite and snapshots it, so each test
  * file starts from a migrated database in ~0.5 s instead of initdb + migrations.
- * (Global setup runs outside jest's module system, hence the child process.)
+ * (Global setup runs outside jest's module registry, hence the child process.)
  */
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'schulbruecke-test-'));
   const file = path.join(dir, 'pglite-migrated.tar');
-  execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'make-snapshot.ts'), file], {
+  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./make-snapshot.ts', import.meta.url)), file], {
     stdio: 'inherit',
     env: { ...process.env, NODE_OPTIONS: '' },
   });
