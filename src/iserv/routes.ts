@@ -253,8 +253,22 @@ function clearLoginCookie(res: Response, slug: string): void {
   res.append('Set-Cookie', `${LOGIN_COOKIE}=; Path=/iserv/${slug}/; HttpOnly; Secure; SameSite=Lax; Max-Age=0`);
 }
 
+/** The innermost error code behind a refusal, for operators. */
+function causeCode(error: unknown): string | null {
+  let e = error as { cause?: unknown; code?: unknown } | undefined;
+  let code: string | null = null;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string') code = e.code;
+    else if (typeof e.cause === 'string' && /^[A-Za-z_]+$/.test(e.cause)) code = e.cause;
+    e = typeof e.cause === 'object' && e.cause !== null ? (e.cause as typeof e) : undefined;
+  }
+  return code;
+}
+
 function registerIServPages(app: Express, ctx: AppContext, providers: IServProviders): void {
-  const fail = (req: Request, res: Response, reason: FailureReason, tenant: { id: string; slug: string } | null) => {
+  const fail = (req: Request, res: Response, reason: FailureReason, tenant: { id: string; slug: string } | null, error?: LoginFailure) => {
+    // Codes only (e.g. OAUTH_JWT_CLAIM_COMPARISON_FAILED), never claims, codes or tokens.
+    ctx.logger.info({ requestId: res.locals.requestId, tenantId: tenant?.id ?? null, reason, code: causeCode(error) }, 'iserv login refused');
     if (tenant) {
       ctx.audit.activity({ tenantId: tenant.id, action: 'iserv.login', objectType: 'session', outcome: 'deny', ruleIds: FAILURES[reason].ruleIds ?? [], details: { reason } });
     }
@@ -280,7 +294,7 @@ function registerIServPages(app: Express, ctx: AppContext, providers: IServProvi
       res.redirect(303, started.location);
     } catch (error) {
       if (!(error instanceof LoginFailure)) throw error;
-      fail(req, res, error.reason, tenant);
+      fail(req, res, error.reason, tenant, error);
     }
   });
 
@@ -307,7 +321,7 @@ function registerIServPages(app: Express, ctx: AppContext, providers: IServProvi
       res.redirect(303, '/home');
     } catch (error) {
       if (!(error instanceof LoginFailure)) throw error;
-      fail(req, res, error.reason, tenant);
+      fail(req, res, error.reason, tenant, error);
     }
   });
 }
