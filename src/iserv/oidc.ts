@@ -170,6 +170,16 @@ export function classify(error: unknown): IServLoginError {
       ? new IServLoginError('denied', 'the person did not consent', { cause: error.error })
       : new IServLoginError('refused', 'IServ answered with an error', { cause: error.error });
   }
+  if (error instanceof client.ClientError && error.code === undefined) {
+    // openid-client's wrapper around a failure it does not know (e.g. a network error from another realm).
+    return new IServLoginError('unreachable', 'IServ could not be reached', { cause: errorCode(error.cause) });
+  }
+  if (error instanceof client.ClientError && (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT')) {
+    return new IServLoginError('unreachable', 'IServ did not answer in time', { cause: error.code });
+  }
+  if (error instanceof client.ClientError && error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' && ((error.cause as { status?: number } | undefined)?.status ?? 0) >= 500) {
+    return new IServLoginError('unreachable', 'IServ answered with a server error', { cause: error.code });
+  }
   if (error instanceof client.ClientError) {
     const cause = error.cause as { message?: string; cause?: { claim?: string } } | undefined;
     const aboutIssuer = cause?.cause?.claim === 'iss' || /"iss" \(issuer\)/.test(cause?.message ?? '');

@@ -113,4 +113,24 @@ describeWithDatabases('IServ without discovery: known endpoints, issuer checks',
       await rooted.close();
     }
   });
+
+  test('IServ unreachable when the code is exchanged → 502 page, nothing stored', async () => {
+    const flaky = await startIServProvider({
+      accounts: [teacher],
+      clients: [{ clientId: 'bridge', clientSecret: 'geheimnis-0123456789', redirectUris: [callback()] }],
+    });
+    const put = await request(bridge.app)
+      .put(`/api/v1/tenants/${slug}/iserv`)
+      .set(bridge.auth(tenant.adminToken))
+      .send({ baseUrl: flaky.baseUrl, clientId: 'bridge', clientSecret: 'geheimnis-0123456789', issuer: null });
+    expect(put.status).toBe(200);
+    const browser = new Browser();
+    const { callbackUrl } = await throughIServ(browser, `${bridge.url}/iserv/${slug}/login`, { account: teacher.username, stopAt: callback() });
+    await flaky.close();
+    const before = await storedCount(bridge);
+    const res = await browser.request(callbackUrl);
+    expect(res.status).toBe(502);
+    expect(res.body).toContain('IServ nicht erreichbar');
+    expect(await storedCount(bridge)).toBe(before);
+  });
 });

@@ -325,6 +325,21 @@ describeWithDatabases('IServ single sign-on (OpenID Connect)', (use) => {
     expect(rows).toEqual([{ external_id: 'klasse-7a', title: 'Klasse 7a (neu)' }]);
   });
 
+  test('RET-06: an account in the purgatory is not revived by an IServ login', async () => {
+    const user = await bridge.ctx.db.selectFrom('users').select('id').where('tenant_id', '=', a.id).where('subject', '=', student.uuid).executeTakeFirstOrThrow();
+    await bridge.ctx.db.updateTable('users').set({ deleted_at: bridge.clock.now() }).where('id', '=', user.id).execute();
+    try {
+      const before = await counts(bridge);
+      const { browser, callbackUrl } = await login('gy-nord', student);
+      const res = await browser.request(callbackUrl);
+      expect(res.status).toBe(403);
+      expect(res.body).toContain('Konto gelöscht');
+      expect(await counts(bridge)).toEqual(before);
+    } finally {
+      await bridge.ctx.db.updateTable('users').set({ deleted_at: null }).where('id', '=', user.id).execute();
+    }
+  });
+
   test('logs, activity and admin entries carry no names, e-mails, secrets or codes', async () => {
     await bridge.ctx.audit.flush();
     const activity = await bridge.ctx.db.selectFrom('activity_log').selectAll().execute();
