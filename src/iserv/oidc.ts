@@ -14,6 +14,8 @@ export const ISERV_PATHS = {
   jwks_uri: '/iserv/public/jwk',
 } as const;
 
+const FALLBACK_CACHE_MS = 60_000;
+
 export interface ProviderCacheOptions {
   /**
    * Plain-http IServ (and discovery) allowed: only outside production, and only
@@ -68,15 +70,17 @@ export class IServProviders {
     if (new URL(c.baseUrl).protocol !== 'https:' && !this.options.allowHttp) {
       throw new IServLoginError('insecure', 'IServ is configured with plain http, which is refused outside development (SEC-02)');
     }
-    const config = await this.discover(c);
+    const { config, discovered } = await this.discover(c);
     if (this.options.allowHttp) client.allowInsecureRequests(config);
     // The id_token's signature is checked against IServ's JWKS as well, not only its claims.
     client.enableNonRepudiationChecks(config);
-    this.cache.set(c.tenantId, { key, config, until: this.options.now() + this.options.cacheMs });
+    // A fallback after a failed discovery is kept only briefly: the failure may have been passing.
+    const ttl = discovered ? this.options.cacheMs : Math.min(this.options.cacheMs, FALLBACK_CACHE_MS);
+    this.cache.set(c.tenantId, { key, config, until: this.options.now() + ttl });
     return config;
   }
 
-  private async discover(c: IServConfig): Promise<client.Configuration> {
+  private async discover(c: IServConfig): Promise<{ config: client.Configuration; discovered: boolean }> {
     const execute = this.options.allowHttp ? [client.allowInsecureRequests] : [];
     try {
       // The document's URL is given (not the issuer): IServ's issuer need not be the base URL.
@@ -88,7 +92,7 @@ export class IServProviders {
       if (c.issuer && metadata.issuer !== c.issuer) {
         throw new IServLoginError('wrong-issuer', 'the discovery document names another issuer than configured');
       }
-      return this.build(metadata, c);
+      return { config: this.build(metadata, c), discovered: true };
     } catch (error) {
       if (error instanceof IServLoginError) throw error;
       this.options.logger.warn({ tenantId: c.tenantId, err: { code: errorCode(error) } }, 'IServ discovery failed; using the known IServ endpoints');
@@ -99,7 +103,7 @@ export class IServProviders {
       response_types_supported: ['code'],
       code_challenge_methods_supported: ['S256'],
     };
-    return this.build(metadata, c);
+    return { config: this.build(metadata, c), discovered: false };
   }
 
   /** client_secret_basic (OAuth's default) unless IServ says it only takes the secret in the body. */

@@ -115,6 +115,13 @@ describeWithDatabases('IServ configuration API (admin)', (use) => {
     expect(audit.map((r) => r.action)).toEqual(['iserv.role-mapping.update', 'iserv.role-mapping.reset']);
   });
 
+  test('the IServ routes are in the OpenAPI document', async () => {
+    const doc = await request(bridge.app).get('/api/v1/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/tenants/{slug}/iserv', '/tenants/{slug}/iserv/role-mapping']));
+    expect(Object.keys(doc.body.paths['/tenants/{slug}/iserv'])).toEqual(expect.arrayContaining(['get', 'put', 'delete']));
+  });
+
   test('delete switches the login off (audited); the login page then says it is not set up', async () => {
     expect((await request(bridge.app).delete('/api/v1/tenants/gy-west/iserv').set(bridge.auth(a.adminToken))).status).toBe(204);
     expect((await request(bridge.app).delete('/api/v1/tenants/gy-west/iserv').set(bridge.auth(a.adminToken))).status).toBe(404);

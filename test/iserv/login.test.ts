@@ -340,6 +340,13 @@ describeWithDatabases('IServ single sign-on (OpenID Connect)', (use) => {
     }
   });
 
+  test('discovery and IServ\'s keys are fetched once per tenant, not per login', () => {
+    // Two tenants (gy-nord, gs-sued) use this IServ; many logins happened above.
+    expect(iserv.hits.get('/iserv/oauth/v2/token')).toBeGreaterThan(5);
+    expect(iserv.hits.get('/.well-known/openid-configuration')).toBe(2);
+    expect(iserv.hits.get('/iserv/public/jwk')).toBe(2);
+  });
+
   test('logs, activity and admin entries carry no names, e-mails, secrets or codes', async () => {
     await bridge.ctx.audit.flush();
     const activity = await bridge.ctx.db.selectFrom('activity_log').selectAll().execute();

@@ -44,6 +44,8 @@ export interface RunningIServ {
   baseUrl: string;
   issuer: string;
   provider: Provider;
+  /** Requests per path, to see what a client fetched (and how often). */
+  hits: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -136,9 +138,11 @@ export async function startIServProvider(options: IServProviderOptions): Promise
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
 
+  const hits = new Map<string, number>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const url = new URL(req.url ?? '/', baseUrl);
+      hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
       const interaction = /^\/interaction\/([^/]+)(?:\/(login|confirm|abort))?$/.exec(url.pathname);
       if (interaction) {
         const details = await provider.interactionDetails(req, res);
@@ -179,6 +183,7 @@ export async function startIServProvider(options: IServProviderOptions): Promise
     baseUrl,
     issuer,
     provider,
+    hits,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
