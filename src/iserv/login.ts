@@ -135,16 +135,24 @@ export async function finishLogin(
       displayName: displayNameOf(info),
       email: settings.identity.storeEmail ? (info.email ?? null) : null,
     });
+    // Groups in one order for every login (no lock-order deadlocks between concurrent logins), and a
+    // shared group (e.g. "Alle") is written only when it is new or renamed, so logins do not queue on its row.
+    const groups = dedupe(info.groups).sort((x, y) => (x.act < y.act ? -1 : x.act > y.act ? 1 : 0));
+    const known = groups.length
+      ? await trx
+          .selectFrom('contexts')
+          .select(['id', 'external_id', 'title', 'type'])
+          .where('tenant_id', '=', tenant.id)
+          .where('issuer', '=', issuer)
+          .where('external_id', 'in', groups.map((g) => g.act))
+          .execute()
+      : [];
     const contextIds: string[] = [];
-    for (const group of dedupe(info.groups)) {
-      const contextId = await upsertContext(trx, clock, {
-        tenantId: tenant.id,
-        source: 'iserv',
-        issuer,
-        externalId: group.act,
-        title: group.name?.trim() || group.act,
-        type: 'group',
-      });
+    for (const group of groups) {
+      const title = group.name?.trim() || group.act;
+      const same = known.find((k) => k.external_id === group.act && k.title === title && k.type === 'group');
+      const contextId =
+        same?.id ?? (await upsertContext(trx, clock, { tenantId: tenant.id, source: 'iserv', issuer, externalId: group.act, title, type: 'group' }));
       await setMembership(trx, clock, { tenantId: tenant.id, contextId, userId, roles, source: 'iserv' });
       contextIds.push(contextId);
     }

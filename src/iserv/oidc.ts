@@ -70,8 +70,10 @@ export class IServProviders {
     if (new URL(c.baseUrl).protocol !== 'https:' && !this.options.allowHttp) {
       throw new IServLoginError('insecure', 'IServ is configured with plain http, which is refused outside development (SEC-02)');
     }
+    const plainHttp = new URL(c.baseUrl).protocol === 'http:';
+    if (plainHttp) this.options.logger.warn({ tenantId: c.tenantId }, 'IServ over plain http: allowed only because the service runs in development/test mode');
     const { config, discovered } = await this.discover(c);
-    if (this.options.allowHttp) client.allowInsecureRequests(config);
+    if (plainHttp) client.allowInsecureRequests(config);
     // The id_token's signature is checked against IServ's JWKS as well, not only its claims.
     client.enableNonRepudiationChecks(config);
     // A fallback after a failed discovery is kept only briefly: the failure may have been passing.
@@ -81,7 +83,7 @@ export class IServProviders {
   }
 
   private async discover(c: IServConfig): Promise<{ config: client.Configuration; discovered: boolean }> {
-    const execute = this.options.allowHttp ? [client.allowInsecureRequests] : [];
+    const execute = new URL(c.baseUrl).protocol === 'http:' ? [client.allowInsecureRequests] : [];
     try {
       // The document's URL is given (not the issuer): IServ's issuer need not be the base URL.
       const config = await client.discovery(discoveryUrl(c.baseUrl), c.clientId, c.clientSecret, undefined, {

@@ -43,7 +43,15 @@ const parent: IServAccount = {
   groups: [{ act: 'eltern-7a', name: 'Eltern 7a' }],
   roles: [{ id: 'ROLE_PARENT', name: 'Eltern' }],
 };
-const ACCOUNTS = [teacher, student, socialWorker, parent];
+// Two pupils whose IServ lists the same groups in opposite orders (concurrent logins must not deadlock).
+const pupils: IServAccount[] = ['kim', 'lea', 'ole', 'pia'].map((n, i) => ({
+  username: `${n}.schueler`,
+  uuid: `00000000-0000-4000-8000-00000000000${i}`,
+  name: `${n} Schüler`,
+  groups: i % 2 ? [{ act: 'ag-robotik', name: 'AG Robotik' }, { act: 'alle', name: 'Alle' }] : [{ act: 'alle', name: 'Alle' }, { act: 'ag-robotik', name: 'AG Robotik' }],
+  roles: [{ id: 'ROLE_STUDENT', name: 'Schüler' }],
+}));
+const ACCOUNTS = [teacher, student, socialWorker, parent, ...pupils];
 const NAMES = /Anna|Lindner|Max|Müller|Mueller|Sara|Sozial|Eva Eltern|schule\.example|anna\.lindner|max\.mueller/;
 
 async function counts(b: RunningBridge) {
@@ -338,6 +346,20 @@ describeWithDatabases('IServ single sign-on (OpenID Connect)', (use) => {
     } finally {
       await bridge.ctx.db.updateTable('users').set({ deleted_at: null }).where('id', '=', user.id).execute();
     }
+  });
+
+  test('concurrent logins sharing groups (listed in different orders) all succeed', async () => {
+    const results = await Promise.all(
+      [...pupils, ...pupils].map(async (p) => {
+        const { browser, callbackUrl } = await login('gy-nord', p);
+        return (await browser.request(callbackUrl)).status;
+      }),
+    );
+    expect(results).toEqual(Array(8).fill(303));
+    const shared = await bridge.ctx.db.selectFrom('contexts').select('id').where('tenant_id', '=', a.id).where('external_id', 'in', ['alle', 'ag-robotik']).execute();
+    expect(shared).toHaveLength(2);
+    const members = await bridge.ctx.db.selectFrom('memberships').select('user_id').where('context_id', 'in', shared.map((c) => c.id)).execute();
+    expect(members).toHaveLength(8);
   });
 
   test('discovery and IServ\'s keys are fetched once per tenant, not per login', () => {
