@@ -9,7 +9,7 @@ import { hashToken, sameHash } from '../crypto/secrets.js';
 import { setMembership, upsertContext, upsertUser, type AppRole } from '../identity/index.js';
 import { createSession } from '../session/index.js';
 import { MINUTE } from '../shared/clock.js';
-import { findById } from '../tenants/store.js';
+import type { Tenant } from '../tenants/store.js';
 import { displayNameOf, subjectOf, userinfoSchema } from './claims.js';
 import { authorizationRequest, exchangeCode, IServLoginError, type IServProviders } from './oidc.js';
 import { mapRoles } from './policy.js';
@@ -86,7 +86,7 @@ export interface FinishedLogin {
 export async function finishLogin(
   ctx: AppContext,
   providers: IServProviders,
-  tenant: { id: string; slug: string },
+  tenant: Pick<Tenant, 'id' | 'slug' | 'settings'>,
   answer: { currentUrl: URL; browserSecret: string | null },
 ): Promise<FinishedLogin> {
   const state = answer.currentUrl.searchParams.get('state');
@@ -111,8 +111,7 @@ export async function finishLogin(
   const { rules } = await loadRules(ctx.db, tenant.id);
   const roles = mapRoles(rules, info);
   if (!roles.length) throw new LoginFailure('no-role');
-  const settings = (await findById(ctx.db, tenant.id))?.settings;
-  if (!settings) throw new LoginFailure('unknown-tenant');
+  const { settings } = tenant;
 
   const subject = subjectOf(info);
   const issuer = exchange.issuer;
