@@ -241,6 +241,36 @@ describeWithDatabases('IServ single sign-on (OpenID Connect)', (use) => {
     expect(await counts(bridge)).toEqual(before);
   });
 
+  test('a pending login expires after 10 minutes', async () => {
+    const before = await counts(bridge);
+    const { browser, callbackUrl } = await login('gy-nord', student);
+    const now = bridge.clock.now();
+    bridge.clock.advance(10 * 60_000 + 1000);
+    try {
+      const res = await browser.request(callbackUrl);
+      expect(res.status).toBe(400);
+      expect(res.body).toContain('abgelaufen');
+    } finally {
+      bridge.clock.set(now);
+    }
+    expect(await counts(bridge)).toEqual(before);
+  });
+
+  test('unfinished logins are removed once expired', async () => {
+    const abandoned = await new Browser().request(loginOf('gy-nord'));
+    const stateHash = hashToken(new URL(abandoned.location!).searchParams.get('state')!);
+    const row = () => bridge.ctx.db.selectFrom('iserv_logins').select('state_hash').where('state_hash', '=', stateHash).execute();
+    expect(await row()).toHaveLength(1);
+    const now = bridge.clock.now();
+    bridge.clock.advance(11 * 60_000);
+    try {
+      expect((await new Browser().request(loginOf('gy-nord'))).status).toBe(303);
+      expect(await row()).toHaveLength(0);
+    } finally {
+      bridge.clock.set(now);
+    }
+  });
+
   test('a replayed callback is refused: the pending login is used once', async () => {
     const { browser, callbackUrl } = await login('gy-nord', student);
     const login1 = await browser.request(callbackUrl);
