@@ -30,7 +30,8 @@ export type FailureReason =
   | 'unreachable'
   | 'insecure'
   | 'no-role'
-  | 'account-deleted';
+  | 'account-deleted'
+  | 'internal';
 
 /** A refused login: nothing about the person was stored. */
 export class LoginFailure extends Error {

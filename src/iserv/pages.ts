@@ -77,6 +77,11 @@ export const FAILURES: Record<FailureReason, Explanation> = {
     en: { title: 'Account deleted', text: 'Your Schulbrücke account was deleted; only your school can restore it (RET-06).' },
     ruleIds: ['RET-06'],
   },
+  internal: {
+    status: 500,
+    de: { title: 'Interner Fehler', text: 'Bei der Anmeldung ist ein unerwarteter Fehler aufgetreten. Bitte später noch einmal versuchen; wenn es wieder scheitert, bitte die Schul-IT informieren.' },
+    en: { title: 'Internal error', text: 'Something unexpected went wrong during sign-in. Please try again later; if it fails again, please tell your school IT.' },
+  },
 };
 
 export function failurePage(reason: FailureReason, locale: Locale, loginHref: string | null): { status: number; body: string } {

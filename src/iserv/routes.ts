@@ -4,11 +4,12 @@ import type { Mount } from '../app.js';
 import { actorOf } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import type { Api } from '../http/api.js';
+import { toProblem } from '../http/errors.js';
 import { requestLocale } from '../http/locale.js';
 import { setSessionCookie } from '../session/index.js';
 import { HOUR } from '../shared/clock.js';
 import { notFound, ProblemError } from '../shared/errors.js';
-import { findBySlug } from '../tenants/store.js';
+import { findBySlug, type Tenant } from '../tenants/store.js';
 import { finishLogin, LoginFailure, redirectUri, startLogin, type FailureReason } from './login.js';
 import { discoveryUrl, IServProviders } from './oidc.js';
 import { failurePage, FAILURES } from './pages.js';
@@ -277,6 +278,13 @@ function registerIServPages(app: Express, ctx: AppContext, providers: IServProvi
     res.status(page.status).type('html').send(page.body);
   };
 
+  /** Anything else (database down, a secret that no longer opens): logged without details, a page all the same. */
+  const broken = (req: Request, res: Response, error: unknown) => {
+    const problem = toProblem(error, ctx.logger, res.locals.requestId as string | undefined);
+    const page = failurePage('internal', requestLocale(req), null);
+    res.status(problem.status >= 500 ? problem.status : 500).type('html').send(page.body);
+  };
+
   const tenantOf = async (req: Request) => {
     const slug = String(req.params.slug ?? '');
     return slugPattern.test(slug) ? findBySlug(ctx.db, slug) : null;
@@ -285,28 +293,30 @@ function registerIServPages(app: Express, ctx: AppContext, providers: IServProvi
   app.get('/iserv/:slug/login', async (req, res) => {
     res.locals.routeTemplate = '/iserv/{slug}/login';
     res.set('Cache-Control', 'no-store');
-    const tenant = await tenantOf(req);
-    if (!tenant) return fail(req, res, 'unknown-tenant', null);
-    res.locals.tenantId = tenant.id;
+    let tenant: Tenant | null = null;
     try {
+      tenant = await tenantOf(req);
+      if (!tenant) return fail(req, res, 'unknown-tenant', null);
+      res.locals.tenantId = tenant.id;
       const started = await startLogin(ctx, providers, tenant);
       setLoginCookie(res, tenant.slug, started.browserSecret);
       res.redirect(303, started.location);
     } catch (error) {
-      if (!(error instanceof LoginFailure)) throw error;
-      fail(req, res, error.reason, tenant, error);
+      if (error instanceof LoginFailure) fail(req, res, error.reason, tenant, error);
+      else broken(req, res, error);
     }
   });
 
   app.get('/iserv/:slug/callback', async (req, res) => {
     res.locals.routeTemplate = '/iserv/{slug}/callback';
     res.set('Cache-Control', 'no-store');
-    const tenant = await tenantOf(req);
-    if (!tenant) return fail(req, res, 'unknown-tenant', null);
-    res.locals.tenantId = tenant.id;
-    const browserSecret = readCookie(req, LOGIN_COOKIE);
-    clearLoginCookie(res, tenant.slug);
+    let tenant: Tenant | null = null;
     try {
+      tenant = await tenantOf(req);
+      if (!tenant) return fail(req, res, 'unknown-tenant', null);
+      res.locals.tenantId = tenant.id;
+      const browserSecret = readCookie(req, LOGIN_COOKIE);
+      clearLoginCookie(res, tenant.slug);
       const currentUrl = new URL(`${ctx.config.publicUrl}${req.originalUrl}`);
       const done = await finishLogin(ctx, providers, tenant, { currentUrl, browserSecret });
       ctx.audit.activity({
@@ -320,8 +330,8 @@ function registerIServPages(app: Express, ctx: AppContext, providers: IServProvi
       setSessionCookie(res, done.sessionToken);
       res.redirect(303, '/home');
     } catch (error) {
-      if (!(error instanceof LoginFailure)) throw error;
-      fail(req, res, error.reason, tenant, error);
+      if (error instanceof LoginFailure) fail(req, res, error.reason, tenant, error);
+      else broken(req, res, error);
     }
   });
 }

@@ -122,14 +122,26 @@ describeWithDatabases('IServ configuration API (admin)', (use) => {
     expect(Object.keys(doc.body.paths['/tenants/{slug}/iserv'])).toEqual(expect.arrayContaining(['get', 'put', 'delete']));
   });
 
+  test('a client secret that no longer opens (e.g. another ENCRYPTION_KEY) → German 500 page, not a stack trace', async () => {
+    await put('gy-ost', b.adminToken, { baseUrl: 'https://schule-ost.example', clientId: 'ost', clientSecret: 'ost-geheimnis' });
+    const sealed = (await bridge.ctx.db.selectFrom('iserv_configs').select('client_secret_sealed').where('tenant_id', '=', b.id).executeTakeFirstOrThrow()).client_secret_sealed;
+    await bridge.ctx.db.updateTable('iserv_configs').set({ client_secret_sealed: sealed.slice(0, -4) + 'AAAA' }).where('tenant_id', '=', b.id).execute();
+    const page = await new Browser().request(`${bridge.url}/iserv/gy-ost/login`);
+    expect(page.status).toBe(500);
+    expect(page.body).toContain('<html lang="de">');
+    expect(page.body).toContain('Interner Fehler');
+    expect(page.body).not.toMatch(/at .*\.js|Error:/);
+    await request(bridge.app).delete('/api/v1/tenants/gy-ost/iserv').set(bridge.auth(b.adminToken));
+  });
+
   test('delete switches the login off (audited); the login page then says it is not set up', async () => {
     expect((await request(bridge.app).delete('/api/v1/tenants/gy-west/iserv').set(bridge.auth(a.adminToken))).status).toBe(204);
     expect((await request(bridge.app).delete('/api/v1/tenants/gy-west/iserv').set(bridge.auth(a.adminToken))).status).toBe(404);
-    expect(await bridge.ctx.db.selectFrom('iserv_configs').selectAll().execute()).toHaveLength(0);
+    expect(await bridge.ctx.db.selectFrom('iserv_configs').selectAll().where('tenant_id', '=', a.id).execute()).toHaveLength(0);
     const page = await new Browser().request(`${bridge.url}/iserv/gy-west/login`);
     expect(page.status).toBe(404);
     expect(page.body).toContain('nicht eingerichtet');
-    const audit = await bridge.ctx.db.selectFrom('admin_log').select('action').where('action', '=', 'iserv.config.delete').execute();
+    const audit = await bridge.ctx.db.selectFrom('admin_log').select('action').where('action', '=', 'iserv.config.delete').where('tenant_id', '=', a.id).execute();
     expect(audit).toHaveLength(1);
   });
 });
