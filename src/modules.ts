@@ -36,4 +36,6 @@ export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivac
 export const retentionCategories: RetentionCategory[] = [];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
-export const mounts: Mount[] = [iservMount()];
+export const mounts: Mount[] = [
+  iservMount,
+];

@@ -75,20 +75,19 @@ const mappingOut = z.object({
   updatedAt: z.string().nullable(),
 });
 
-export function iservMount(): Mount {
-  return (app: Express, api: Api, ctx: AppContext) => {
-    const allowHttp = ctx.config.env !== 'production';
-    const providers = new IServProviders({
-      allowHttp,
-      cacheMs: HOUR,
-      timeoutSeconds: 10,
-      now: () => ctx.clock.now().getTime(),
-      logger: ctx.logger,
-    });
-    registerIServApi(api, ctx, providers, allowHttp);
-    registerIServPages(app, ctx, providers);
-  };
-}
+/** IServ's REST routes and login pages; one discovery cache per app. */
+export const iservMount: Mount = (app: Express, api: Api, ctx: AppContext) => {
+  const allowHttp = ctx.config.env !== 'production';
+  const providers = new IServProviders({
+    allowHttp,
+    cacheMs: HOUR,
+    timeoutSeconds: 10,
+    now: () => ctx.clock.now().getTime(),
+    logger: ctx.logger,
+  });
+  registerIServApi(api, ctx, providers, allowHttp);
+  registerIServPages(app, ctx, providers);
+};
 
 function present(ctx: AppContext, slug: string, row: NonNullable<Awaited<ReturnType<typeof describeConfig>>>) {
   return {
