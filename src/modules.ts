@@ -12,6 +12,8 @@ import { consentMigrations } from './consent/migrations.js';
 import { consentPrivacy } from './consent/privacy.js';
 import { identityMigrations } from './identity/migrations.js';
 import { identityPrivacy } from './identity/privacy.js';
+import { iservMigrations } from './iserv/migrations.js';
+import { iservMount } from './iserv/routes.js';
 import type { PrivacyProvider } from './privacy/registry.js';
 import { restrictionMigrations } from './privacy/restrictions.js';
 import type { RetentionCategory } from './retention/registry.js';
@@ -25,6 +27,7 @@ export const moduleMigrations: Record<string, Migration>[] = [
   conferenceMigrations,
   consentMigrations,
   restrictionMigrations,
+  iservMigrations,
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
@@ -33,4 +36,6 @@ export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivac
 export const retentionCategories: RetentionCategory[] = [];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
-export const mounts: Mount[] = [];
+export const mounts: Mount[] = [
+  iservMount,
+];
