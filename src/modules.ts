@@ -15,6 +15,8 @@ import { identityPrivacy } from './identity/privacy.js';
 import type { PrivacyProvider } from './privacy/registry.js';
 import { restrictionMigrations } from './privacy/restrictions.js';
 import type { RetentionCategory } from './retention/registry.js';
+import { ownRetentionCategories, retentionMigrations, retentionPrivacy } from './retention/index.js';
+import { retentionMount } from './retention/routes.js';
 import { tenantMigrations } from './tenants/migrations.js';
 
 /** Forward-only; names sort globally, each module in its own number range (see src/db/migrations.ts). */
@@ -25,12 +27,13 @@ export const moduleMigrations: Record<string, Migration>[] = [
   conferenceMigrations,
   consentMigrations,
   restrictionMigrations,
+  retentionMigrations,
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
-export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivacy, consentPrivacy];
+export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivacy, consentPrivacy, retentionPrivacy];
 
-export const retentionCategories: RetentionCategory[] = [];
+export const retentionCategories: RetentionCategory[] = [...ownRetentionCategories];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
-export const mounts: Mount[] = [];
+export const mounts: Mount[] = [retentionMount];
