@@ -62,6 +62,10 @@ export interface RunJobOptions {
  */
 export async function runJob(ctx: AppContext, name: JobName, options: RunJobOptions = {}): Promise<JobReport> {
   const job = JOBS[name];
+  if (ctx.database.kind === 'postgres' && ctx.config.databasePoolSize < 2) {
+    // The lock pins one connection for the run; the work needs another.
+    throw new Error('jobs need DATABASE_POOL_SIZE >= 2 on PostgreSQL');
+  }
   const now = options.now ?? ctx.clock.now();
   const dryRun = options.dryRun ?? false;
   const steps: RunRecord[] = [];

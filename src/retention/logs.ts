@@ -63,17 +63,17 @@ export async function dropPartitionsBefore(
   cutoff: Date,
   options: { dryRun?: boolean; countRows?: boolean } = {},
 ): Promise<{ partitions: number; rows: number }> {
-  let partitions = 0;
+  const expired = (await listPartitions(db, table)).filter((p) => p.day.getTime() + DAY <= cutoff.getTime());
   let rows = 0;
-  for (const p of await listPartitions(db, table)) {
-    if (p.day.getTime() + DAY > cutoff.getTime()) continue;
-    if (options.countRows !== false) {
+  if (options.countRows !== false) {
+    for (const p of expired) {
       const r = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(p.name)}`.execute(db);
       rows += r.rows[0]?.n ?? 0;
     }
-    if (!options.dryRun) await sql`drop table if exists ${sql.table(p.name)}`.execute(db);
-    partitions++;
   }
+  // One statement: one transaction, one commit for all expired days.
+  if (!options.dryRun && expired.length) await sql`drop table if exists ${sql.join(expired.map((p) => sql.table(p.name)))}`.execute(db);
+  const partitions = expired.length;
   return { partitions, rows };
 }
 

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import request from 'supertest';
 import { openDatabase, type Database } from '../../src/db/index.js';
 import { setMembership, upsertContext, upsertUser } from '../../src/identity/index.js';
@@ -80,6 +82,42 @@ describeWithDatabases('retention jobs: locks, protocol, kill and resume', (use, 
         await other.close();
       }
     });
+  }
+
+  if (kind === 'postgres') {
+    test('kill and resume: an instance killed (SIGKILL) half-way releases its lock, leaves each user whole or gone, and the next run finishes (RET-07)', async () => {
+      const { db, clock } = t.ctx;
+      const tenant = await createTenant(t, 'gs-jobs-kill', { retention: { leftSchool: 'immediately' } });
+      const context = await upsertContext(db, clock, { tenantId: tenant.id, source: 'lti', issuer: 'https://moodle.test', externalId: 'sigkill', title: 'Kurs', type: 'CourseSection' });
+      const total = 400;
+      for (let n = 0; n < total; n++) {
+        const id = await upsertUser(db, clock, { tenantId: tenant.id, source: 'lti', issuer: 'https://moodle.test', subject: `sigkill-${n}`, displayName: `P ${n}` });
+        await setMembership(db, clock, { tenantId: tenant.id, contextId: context, userId: id, roles: ['student'], source: 'lms' });
+      }
+      await db.updateTable('users').set({ left_at: new Date('2026-01-01T00:00:00Z') }).where('tenant_id', '=', tenant.id).execute();
+      const remaining = async () => (await db.selectFrom('users').select('id').where('tenant_id', '=', tenant.id).execute()).map((r) => r.id);
+
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), 'test/support/job-child.ts'), process.env.TEST_DATABASE_URL!, use().lockNamespace, 'retention', 'left-school'], {
+        env: { ...process.env, NODE_OPTIONS: '' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      // Wait until the other instance has erased some users, then kill it without warning.
+      for (let i = 0; i < 600 && (await remaining()).length > total - 5; i++) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGKILL');
+      await exited;
+      const left = await remaining();
+      expect(left.length).toBeLessThan(total);
+      expect(left.length).toBeGreaterThan(0);
+      // Consistent: everyone still there still has their membership (no half-erased user).
+      const withMembership = await db.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenant.id).execute();
+      expect(withMembership.map((r) => r.user_id).sort()).toEqual([...left].sort());
+      // The killed instance's advisory lock went with its connection: this run gets it and finishes.
+      const resumed = await runJob(t.ctx, 'retention', { only: 'left-school' });
+      expect(resumed.status).toBe('ok');
+      expect(resumed.steps.find((s) => s.tenantId === tenant.id)?.deleted).toBe(left.length);
+      expect(await remaining()).toEqual([]);
+    }, 60_000);
   }
 
   test('kill and resume: an erasure failing half-way leaves each user whole or gone, and the next run finishes (RET-07)', async () => {
