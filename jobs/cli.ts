@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: Math.max(2, Math.min(config.databasePoolSize, 4)) });
   try {
-    await migrateToLatest(database.db);
+    await migrateToLatest(database.db, database.lockNamespace);
     const ctx = buildContext({
       config,
       logger,
