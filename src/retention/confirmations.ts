@@ -52,12 +52,18 @@ export const confirmationsCategory: RetentionCategory = {
         if (!exists) outcomes.push({ tenantId: tenant.id, cutoff: year.due, deleted: 0, details: { confirmationsOpened: 1, schoolYear: year.label } });
         continue;
       }
-      const inserted = await ctx.db
-        .insertInto('retention_confirmations')
-        .values({ tenant_id: tenant.id, school_year: year.label, school_year_end: year.end, due_at: year.due, created_at: now })
-        .onConflict((oc) => oc.columns(['tenant_id', 'school_year']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
+      const inserted = await ctx.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('retention_confirmations')
+          .values({ tenant_id: tenant.id, school_year: year.label, school_year_end: year.end, due_at: year.due, created_at: now })
+          .onConflict((oc) => oc.columns(['tenant_id', 'school_year']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (row) {
+          await ctx.audit.admin(trx, { tenantId: tenant.id, actor: 'retention', action: 'retention.confirmation.open', objectType: 'retention_confirmation', objectId: row.id, ruleIds: ['RET-11'], details: { schoolYear: year.label } });
+        }
+        return row;
+      });
       if (inserted) outcomes.push({ tenantId: tenant.id, cutoff: year.due, deleted: 0, details: { confirmationsOpened: 1, schoolYear: year.label } });
     }
     return outcomes;

@@ -146,9 +146,12 @@ describeWithDatabases('retention categories: purgatory, left school, school-year
     expect(answered.status).toBe(200);
     expect(answered.body).toMatchObject({ status: 'answered', answer: 'done' });
     expect((await request(t.app).post(`/api/v1/tenants/gs-schuljahr/retention/confirmations/${id}`).set(t.auth(schoolYear.adminToken)).send({ answer: 'not-done' })).status).toBe(409);
-    const log = await t.ctx.db.selectFrom('admin_log').selectAll().where('action', '=', 'retention.confirmation.answer').where('object_id', '=', id).execute();
-    expect(log).toHaveLength(1);
-    expect(log[0]!.rule_ids).toEqual(['RET-11']);
+    const log = await t.ctx.db.selectFrom('admin_log').selectAll().where('object_id', '=', id).orderBy('at').execute();
+    expect(log.map((r) => [r.action, r.actor])).toEqual([
+      ['retention.confirmation.open', 'retention'],
+      ['retention.confirmation.answer', `token:${(await t.ctx.db.selectFrom('api_tokens').select('id').where('tenant_id', '=', schoolYear.id).executeTakeFirstOrThrow()).id}`],
+    ]);
+    expect(log.every((r) => r.rule_ids.includes('RET-11'))).toBe(true);
   });
 
   test('sessions: expired and idle sessions are removed by the sessions job', async () => {
