@@ -53,7 +53,15 @@ async function main(): Promise<void> {
       encryptionKey: resolveEncryptionKey(config, logger),
       operatorToken: resolveOperatorToken(config, logger).token,
     });
-    const report = await runJob(ctx, name, { dryRun, ...(only ? { only } : {}) });
+    let report;
+    try {
+      report = await runJob(ctx, name, { dryRun, ...(only ? { only } : {}) });
+    } catch (error) {
+      await ctx.audit.close();
+      console.error((error as Error).message);
+      process.exitCode = 2;
+      return;
+    }
     await ctx.audit.close();
     console.log(formatReport(report));
     if (report.status === 'error') process.exitCode = 1;

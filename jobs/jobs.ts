@@ -66,6 +66,10 @@ export async function runJob(ctx: AppContext, name: JobName, options: RunJobOpti
     // The lock pins one connection for the run; the work needs another.
     throw new Error('jobs need DATABASE_POOL_SIZE >= 2 on PostgreSQL');
   }
+  const categories = options.categories ?? job.categories(ctx);
+  if (options.only && !categories.some((c) => c.name === options.only)) {
+    throw new Error(`job ${name} has no category ${options.only}; it has: ${categories.map((c) => c.name).join(', ') || '(none)'}`);
+  }
   const now = options.now ?? ctx.clock.now();
   const dryRun = options.dryRun ?? false;
   const steps: RunRecord[] = [];
@@ -75,7 +79,7 @@ export async function runJob(ctx: AppContext, name: JobName, options: RunJobOpti
     if (!dryRun) await recordRun(ctx.db, full);
   };
   const result = await withJobLock(ctx.database, name, () =>
-    runCategories(ctx, options.categories ?? job.categories(ctx), { now, dryRun, ...(options.only ? { only: options.only } : {}) }, record),
+    runCategories(ctx, categories, { now, dryRun, ...(options.only ? { only: options.only } : {}) }, record),
   );
   if (!result.acquired) {
     const locked: RunRecord = { job: name, ruleId: null, category: null, tenantId: null, cutoff: null, deleted: 0, details: {}, startedAt: now, durationMs: 0, outcome: 'locked', error: null };
