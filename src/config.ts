@@ -1,3 +1,4 @@
+import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -23,6 +24,10 @@ export const configSchema = z
     LOG_LEVEL: z.enum(logLevels).default('info'),
     TRUST_PROXY: z.string().default('loopback'),
     JOBS: z.enum(['on', 'off']).default('on'),
+    /** Cron expressions (UTC) of the jobs; see docs/retention.md. */
+    JOBS_SCHEDULE_LOGS: z.string().refine(validCron, 'not a valid cron expression').default('5 * * * *'),
+    JOBS_SCHEDULE_RETENTION: z.string().refine(validCron, 'not a valid cron expression').default('20 * * * *'),
+    JOBS_SCHEDULE_SESSIONS: z.string().refine(validCron, 'not a valid cron expression').default('*/15 * * * *'),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   })
   .superRefine((env, ctx) => {
@@ -52,6 +57,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   trustProxy: string;
   jobs: boolean;
+  /** Cron expressions (UTC) per job. */
+  jobSchedules: { logs: string; retention: string; sessions: string };
   shutdownGraceMs: number;
 }
 
@@ -87,6 +94,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     jobs: env.JOBS === 'on',
+    jobSchedules: { logs: env.JOBS_SCHEDULE_LOGS, retention: env.JOBS_SCHEDULE_RETENTION, sessions: env.JOBS_SCHEDULE_SESSIONS },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   };
 }

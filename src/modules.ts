@@ -17,6 +17,8 @@ import { iservMount } from './iserv/routes.js';
 import type { PrivacyProvider } from './privacy/registry.js';
 import { restrictionMigrations } from './privacy/restrictions.js';
 import type { RetentionCategory } from './retention/registry.js';
+import { ownRetentionCategories, retentionMigrations, retentionPrivacy } from './retention/index.js';
+import { retentionMount } from './retention/routes.js';
 import { tenantMigrations } from './tenants/migrations.js';
 
 /** Forward-only; names sort globally, each module in its own number range (see src/db/migrations.ts). */
@@ -28,14 +30,16 @@ export const moduleMigrations: Record<string, Migration>[] = [
   consentMigrations,
   restrictionMigrations,
   iservMigrations,
+  retentionMigrations,
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
-export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivacy, consentPrivacy];
+export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivacy, consentPrivacy, retentionPrivacy];
 
-export const retentionCategories: RetentionCategory[] = [];
+export const retentionCategories: RetentionCategory[] = [...ownRetentionCategories];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
 export const mounts: Mount[] = [
   iservMount,
+  retentionMount,
 ];

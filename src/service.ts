@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { startJobs } from '../jobs/index.js';
 import { createApp } from './app.js';
 import { AuditLog, ensureLogPartitions, LOG_TABLES } from './audit/index.js';
 import { resolveEncryptionKey, resolveOperatorToken } from './bootstrap.js';
@@ -71,6 +72,8 @@ export async function startService(config: Config, logger: Logger, clock?: Clock
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);
     });
+    // Scheduled retention, log partitions and session cleanup (docs/retention.md).
+    const jobs = config.jobs ? startJobs(ctx, config.jobSchedules) : null;
     const address = server.address() as AddressInfo;
     const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
@@ -82,6 +85,7 @@ export async function startService(config: Config, logger: Logger, clock?: Clock
         const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
         await closed;
         clearTimeout(grace);
+        await jobs?.stop();
         await ctx.audit.close();
         await database.close();
       })());

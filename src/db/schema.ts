@@ -4,7 +4,16 @@ import type { ConsentTables } from '../consent/tables.js';
 import type { IdentityTables } from '../identity/tables.js';
 import type { IServTables } from '../iserv/tables.js';
 import type { RestrictionTables } from '../privacy/restrictions.js';
+import type { RetentionTables } from '../retention/tables.js';
 import type { TenantTables } from '../tenants/tables.js';
 
 /** The whole database as Kysely sees it: each module contributes its own tables. */
-export interface DB extends TenantTables, IdentityTables, AuditTables, ConferenceTables, ConsentTables, RestrictionTables, IServTables {}
+export interface DB
+  extends TenantTables,
+    IdentityTables,
+    AuditTables,
+    ConferenceTables,
+    ConsentTables,
+    RestrictionTables,
+    IServTables,
+    RetentionTables {}
