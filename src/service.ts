@@ -60,7 +60,7 @@ export async function startService(config: Config, logger: Logger, clock?: Clock
   const operator = resolveOperatorToken(config, logger);
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   try {
-    const applied = await migrateToLatest(database.db);
+    const applied = await migrateToLatest(database.db, database.lockNamespace);
     if (applied.length) logger.info({ applied }, 'migrations applied');
     const ctx = buildContext({ config, logger, database, encryptionKey, operatorToken: operator.token, ...(clock ? { clock } : {}) });
     await ensureLogPartitions(ctx.db, ctx.clock.now(), LOG_TABLES);

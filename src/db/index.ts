@@ -86,6 +86,6 @@ export function isUnavailable(error: unknown): boolean {
   const codes = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08006', '08001', '08003'];
   return (
     (e.code !== undefined && codes.includes(e.code)) ||
-    /Connection terminated|timeout exceeded when trying to connect|PGlite is closed|Cannot use a pool after calling end/i.test(e.message ?? '')
+    /Connection terminated|timeout exceeded when trying to connect|PGlite is closed|Cannot use a pool after calling end|driver has already been destroyed/i.test(e.message ?? '')
   );
 }

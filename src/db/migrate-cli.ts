@@ -5,7 +5,7 @@ import { migrateToLatest } from './migrations.js';
 try {
   const config = loadConfig();
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  const applied = await migrateToLatest(database.db);
+  const applied = await migrateToLatest(database.db, database.lockNamespace);
   console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
   await database.close();
 } catch (error) {

@@ -15,17 +15,17 @@ export function latestMigration(): string {
   return Object.keys(allMigrations).sort().at(-1)!;
 }
 
-/** Applies pending migrations; Kysely runs them in one transaction on PostgreSQL (DDL is transactional). */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+/** Applies pending migrations (bookkeeping tables in `schema`, so isolated schemas never see each other's); Kysely runs them in one transaction on PostgreSQL (DDL is transactional). */
+export async function migrateToLatest(db: Kysely<any>, schema = 'public'): Promise<string[]> {
+  const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** True when every known migration has been applied (readiness). */
-export async function migrationsApplied(db: Kysely<any>): Promise<boolean> {
-  const migrator = new Migrator({ db, provider });
+export async function migrationsApplied(db: Kysely<any>, schema = 'public'): Promise<boolean> {
+  const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
   const migrations = await migrator.getMigrations();
   return migrations.every((m) => m.executedAt !== undefined);
 }

@@ -16,7 +16,7 @@ export function registerOpsRoutes(app: Express, ctx: AppContext): void {
     res.locals.routeTemplate = '/readyz';
     try {
       await ctx.database.ping();
-      if (!(await migrationsApplied(ctx.db))) {
+      if (!(await migrationsApplied(ctx.db, ctx.database.lockNamespace))) {
         return sendProblem(req, res, new ProblemError(503, 'not-ready', 'Datenbankmigrationen stehen noch aus.'));
       }
       res.json({ status: 'ready', database: ctx.database.kind });

@@ -33,7 +33,7 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<TestDatabase
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const database = await openDatabase({ url, schema, poolSize: 5 });
-  await migrateToLatest(database.db);
+  await migrateToLatest(database.db, schema);
   return {
     ...database,
     async dispose() {
