@@ -39,9 +39,9 @@ export function newJitsiRoomName(): string {
   return out;
 }
 
-const keyCache = new Map<string, Promise<KeyObject | CryptoKey>>();
+const keyCache = new Map<string, Promise<KeyObject | Awaited<ReturnType<typeof importPKCS8>>>>();
 
-function signingKey(server: JitsiServer): Promise<KeyObject | CryptoKey> {
+function signingKey(server: JitsiServer): Promise<KeyObject | Awaited<ReturnType<typeof importPKCS8>>> {
   const cacheKey = `${server.alg}:${server.secret}`;
   let key = keyCache.get(cacheKey);
   if (!key) {
