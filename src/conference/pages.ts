@@ -250,13 +250,11 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
                     ${room.category === 'sensitive' ? html`<form method="post" action="${base}/fresh${langQ(l)}">${csrfField(session)}<button type="submit" id="fresh">${T(l, 'In frischem Raum fortsetzen (VC-11)', 'Continue in a fresh room (VC-11)')}</button></form>` : ''}`
                 : html`<form method="post" action="${base}/start${langQ(l)}">${csrfField(session)}<button type="submit" id="start">${T(l, 'Konferenz starten', 'Start conference')}</button></form>`}
             </section>
-            ${room.state !== 'ended' || !running
-              ? html`<section aria-labelledby="share"><h2 id="share">${T(l, 'Gäste einladen (VC-15)', 'Invite guests (VC-15)')}</h2>
+            ${html`<section aria-labelledby="share"><h2 id="share">${T(l, 'Gäste einladen (VC-15)', 'Invite guests (VC-15)')}</h2>
                   <form method="post" action="${base}/share${langQ(l)}">${csrfField(session)}
                     <label for="hours">${T(l, 'Gültig für Stunden', 'Valid for hours')}</label>
                     <input id="hours" name="hours" type="number" min="1" max="${maxHours}" value="${Math.min(2, maxHours)}" required>
-                    <button type="submit" id="share-create">${T(l, 'Freigabelink erstellen', 'Create share link')}</button></form></section>`
-              : ''}
+                    <button type="submit" id="share-create">${T(l, 'Freigabelink erstellen', 'Create share link')}</button></form></section>`}
             ${settings.conference.recordingAllowed
               ? html`<section aria-labelledby="rec"><h2 id="rec">${T(l, 'Aufzeichnung (VC-05)', 'Recording (VC-05)')}</h2>
                   <form method="post" action="${base}/recording${langQ(l)}">${csrfField(session)}

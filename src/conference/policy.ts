@@ -235,7 +235,6 @@ export function decide(action: RoomAction, actor: PolicyActor, room: PolicyRoom,
       if (!(hours > 0) || hours > max) {
         return deny(['VC-15'], `Freigabelinks gelten höchstens ${max} Stunden (VC-15).`, `Share links are valid for at most ${max} hours (VC-15).`);
       }
-      if (room.state === 'ended') return deny(['VC-15'], 'Freigabelinks gibt es nur für laufende oder vorbereitete Räume (VC-15).', 'Share links exist only for running or prepared rooms (VC-15).');
       return permit(['VC-15', 'SEC-01'], { ...o, moderator: true, lobby: true, shareLinkHours: hours }, 'Freigabelink erstellt (mit Passwort und Ablaufzeit).', 'Share link created (with password and expiry).');
     }
     case 'enable-recording': {

@@ -174,9 +174,9 @@ async function openFreshMeeting(ctx: AppContext, trx: Kysely<DB>, room: RoomRow,
     .execute();
 }
 
-async function endOnBackend(ctx: AppContext, room: RoomRow): Promise<void> {
+/** Ends the meeting on the backend; `backend` is loaded before any transaction (PGlite: one connection). */
+async function endOnBackend(backend: Backend, room: RoomRow): Promise<void> {
   if (!room.meeting_id) return;
-  const backend = await roomBackend(ctx, room);
   if (backend.kind === 'bbb') await bbbClient(backend).end(room.meeting_id);
   // Jitsi: the moderator's page ends the conference for everyone (endConference); the room name dies here.
 }
@@ -201,7 +201,7 @@ export async function endRoom(ctx: AppContext, room: RoomRow, who: Acting): Prom
   await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockRoom(trx, room);
     if (locked.state !== 'running') return;
-    await endOnBackend(ctx, locked);
+    await endOnBackend(backend, locked);
     await destroyMeeting(trx, locked, ctx.clock.now());
   });
 }
@@ -213,7 +213,7 @@ export async function continueInFreshRoom(ctx: AppContext, room: RoomRow, who: A
   const o = enforce(ctx, room, who.userId, 'continue-in-fresh-room', decide('continue-in-fresh-room', actorOf(who), policyRoom(room, backend.kind), settings));
   await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockRoom(trx, room);
-    await endOnBackend(ctx, locked);
+    await endOnBackend(backend, locked);
     await destroyMeeting(trx, locked, ctx.clock.now());
     await openFreshMeeting(ctx, trx, locked, backend, o);
   });
