@@ -4,7 +4,7 @@
  * inline scripts or styles, forms with the session's CSRF token.
  */
 import express, { type Express, type Request, type Response } from 'express';
-import { listBackends } from '../backends/store.js';
+import { listBackends, loadBackend } from '../backends/store.js';
 import { consentCounts, currentUsageRules, acceptUsageRules, hasAcceptedUsageRules, hasConsent } from '../consent/index.js';
 import type { AppContext } from '../context.js';
 import { rolesInContext, TEACHING_ROLES, type AppRole } from '../identity/index.js';
@@ -90,6 +90,27 @@ const isTeaching = (roles: AppRole[]) => roles.some((r) => TEACHING_ROLES.includ
 const csrfField = (s: Session) => html`<input type="hidden" name="csrf" value="${s.csrf}">`;
 const langQ = (l: Locale) => (l === 'en' ? '?lang=en' : '');
 
+/**
+ * Widens this response's CSP for one backend origin: Jitsi needs script/frame;
+ * BBB joins are form posts redirected to the BBB server (form-action covers redirects).
+ */
+function allowOrigin(res: Response, origin: string, names: string[]): void {
+  const csp = String(res.getHeader('Content-Security-Policy') ?? "default-src 'self'");
+  const directives = csp.split(';').map((d) => d.trim()).filter(Boolean);
+  for (const name of names) {
+    const i = directives.findIndex((d) => d === name || d.startsWith(`${name} `));
+    if (i >= 0) directives[i] = `${directives[i]} ${origin}`;
+    else directives.push(`${name} ${origin}`);
+  }
+  res.setHeader('Content-Security-Policy', directives.join(';'));
+}
+
+/** The BBB server's origin for form-action on pages whose join form is redirected there. */
+async function allowBbbForms(ctx: AppContext, res: Response, room: RoomRow): Promise<void> {
+  const backend = await loadBackend(ctx.db, ctx.secrets, room.tenant_id, room.backend);
+  if (backend?.kind === 'bbb') allowOrigin(res, new URL(backend.baseUrl).origin, ['form-action']);
+}
+
 /** Sends the person on: BBB join URL by redirect; Jitsi page embedding the IFrame API. */
 function sendJoin(res: Response, locale: Locale, target: JoinTarget, title: string, endForm?: Raw): void {
   res.setHeader('Cache-Control', 'no-store');
@@ -99,12 +120,7 @@ function sendJoin(res: Response, locale: Locale, target: JoinTarget, title: stri
     return;
   }
   // CSP for this page only: the tenant's Jitsi domain may serve external_api.js and be framed.
-  const origin = `https://${target.domain}`;
-  const csp = String(res.getHeader('Content-Security-Policy') ?? "default-src 'self'; script-src 'self'");
-  const directives = csp.split(';').map((d) => d.trim()).filter(Boolean).filter((d) => !d.startsWith('frame-src'));
-  const patched = directives.map((d) => (d.startsWith('script-src') ? `${d} ${origin}` : d.startsWith('connect-src') ? `${d} ${origin}` : d));
-  patched.push(`frame-src ${origin}`);
-  res.setHeader('Content-Security-Policy', patched.join(';'));
+  allowOrigin(res, `https://${target.domain}`, ['script-src', 'connect-src', 'frame-src']);
   send(
     res,
     200,
@@ -221,6 +237,7 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
       const session = await requireSession(ctx, req);
       const { room, roles } = await roomFor(ctx, session, String(req.params.roomId));
       const settings = await tenantSettings(ctx, session.tenantId);
+      await allowBbbForms(ctx, res, room);
       const base = `/rooms/${room.id}`;
       const header = html`<h1>${room.title}</h1>
         <p class="meta">${CATEGORY[room.category]?.[l] ?? room.category} · <span id="room-state" data-state="${room.state}">${STATE[room.state]?.[l] ?? room.state}</span></p>`;
@@ -404,6 +421,7 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
       const found = /^[A-Za-z0-9_-]{20,100}$/.test(token) ? await findShareLink(ctx, token) : null;
       if (!found || found.link.expires_at <= ctx.clock.now()) throw new ProblemError(404, 'not-found', 'Dieser Freigabelink ist ungültig oder abgelaufen (VC-15).', { ruleIds: ['VC-15'], extra: { reasonEn: 'This share link is invalid or has expired (VC-15).' } });
       const rules = await currentUsageRules(ctx.db, found.room.tenant_id);
+      await allowBbbForms(ctx, res, found.room);
       send(res, 200, T(l, 'Als Gast teilnehmen', 'Join as a guest'), l, shareForm(l, token, found.room.title, rules ? (l === 'en' && rules.textEn ? rules.textEn : rules.textDe) : null));
     }),
   );
