@@ -101,8 +101,9 @@ export function createParams(o: CreateOptions): Params {
   }
   p.push(
     ['meetingKeepEvents', 'false'],
-    // VC-04: anyone not on the roster (guest=true) waits for admission.
-    ['guestPolicy', ob.lobby || ob.guest ? 'ASK_MODERATOR' : 'ALWAYS_ACCEPT'],
+    // VC-04/VC-15: anyone not on the roster (guest=true, share links) always waits for admission;
+    // roster members join with guest=false and are not held by it.
+    ['guestPolicy', 'ASK_MODERATOR'],
     ['lockSettingsDisablePrivateChat', String(!ob.privateChat)],
     ['lockSettingsDisableNotes', String(ob.disableNotes)],
     ['lockSettingsDisableCam', String(ob.disableCam)],

@@ -70,6 +70,8 @@ export interface PolicyFacts {
   usageRulesAccepted?: boolean;
   /** VC-15: requested lifetime of a new share link, in hours. */
   shareLinkHours?: number;
+  /** VC-15: the room has live share links, so guests may arrive (the moderator keeps the lobby on). */
+  shareLinksActive?: boolean;
   /** VC-15: the share link presented by a guest. */
   shareLink?: { found: boolean; expired: boolean; passwordOk: boolean };
 }
@@ -269,7 +271,9 @@ function decideMemberJoin(actor: PolicyActor, teaching: boolean, room: PolicyRoo
     return deny(['VC-03'], 'Warten auf die Lehrkraft: die Konferenz ist noch nicht gestartet (VC-03).', 'Waiting for the teacher: the conference has not started yet (VC-03).', true);
   }
   if (teaching) {
-    return permit(['VC-01', 'VC-02', 'VC-03', 'VC-13'], { ...o, moderator: true, features: { recording: o.record, livestreaming: false, transcription: false } }, 'Beitritt als Moderator/in.', 'Joining as moderator.');
+    // VC-15: guests always wait in the lobby, so with live share links the moderator switches it on.
+    const lobby = o.lobby || facts.shareLinksActive === true;
+    return permit(['VC-01', 'VC-02', 'VC-03', 'VC-13'], { ...o, lobby, moderator: true, features: { recording: o.record, livestreaming: false, transcription: false } }, 'Beitritt als Moderator/in.', 'Joining as moderator.');
   }
   const isStudent = roles.includes('student');
   // VC-07: pupils need a recorded, unwithdrawn consent where the tenant requires it.

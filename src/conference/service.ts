@@ -273,6 +273,8 @@ export async function joinRoom(ctx: AppContext, room: RoomRow, who: Acting): Pro
   const settings = await tenantSettings(ctx, room.tenant_id);
   const backend = await roomBackend(ctx, room);
   const facts = await joinFacts(ctx, room.tenant_id, who.userId);
+  const links = await ctx.db.selectFrom('share_links').select('id').where('room_id', '=', room.id).where('expires_at', '>', ctx.clock.now()).executeTakeFirst();
+  facts.shareLinksActive = Boolean(links);
   const o = enforce(ctx, room, who.userId, 'join', decide('join', actorOf(who), policyRoom(room, backend.kind), settings, facts));
   const user = await ctx.db.selectFrom('users').select('display_name').where('id', '=', who.userId).executeTakeFirstOrThrow();
   return joinTarget(ctx, room, backend, o, { userId: who.userId, displayName: user.display_name }, who.userId);

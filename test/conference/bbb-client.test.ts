@@ -65,6 +65,12 @@ describe('BigBlueButton client against the bbb-web-like test server', () => {
     expect(p.notifyRecordingIsOn).toBeUndefined();
   });
 
+  test('VC-04/VC-15: guestPolicy=ASK_MODERATOR even where the lesson lobby is off (guests always wait)', () => {
+    const o = decide('start', { kind: 'member', userId: 'u', roles: ['teacher'] }, { category: 'lesson', state: 'idle', settings: { lobby: false }, backendKind: 'bbb' }, { ...tenant, conference: { ...tenant.conference, lessonLobby: false } }).obligations!;
+    expect(o.lobby).toBe(false);
+    expect(Object.fromEntries(createParams({ meetingId: 'm', name: 'n', roomId: 'r', obligations: o })).guestPolicy).toBe('ASK_MODERATOR');
+  });
+
   test('VC-05: recording only with record=true, manual start, notice', () => {
     const p = Object.fromEntries(createParams({ meetingId: 'm', name: 'n', roomId: 'r', obligations: startObligations(true, true) }));
     expect(p).toMatchObject({ record: 'true', autoStartRecording: 'false', allowStartStopRecording: 'true', notifyRecordingIsOn: 'true' });

@@ -54,6 +54,11 @@ describe('conference policy (pure)', () => {
     const lessonOff = decide('start', member('teacher'), room('lesson', 'idle', { settings: { lobby: false } }), tenant({ lessonLobby: false }));
     expect(lessonOff.obligations?.lobby).toBe(false);
     expect(lessonOff.obligations?.password).toBe(false);
+    // VC-15: with live share links the moderator keeps the lobby on even where lesson lobbies are off.
+    const withLinks = decide('join', member('teacher'), room('lesson', 'running', { settings: { lobby: false } }), tenant({ lessonLobby: false }), { usageRulesAccepted: true, shareLinksActive: true });
+    expect(withLinks.obligations?.lobby).toBe(true);
+    const noLinks = decide('join', member('teacher'), room('lesson', 'running', { settings: { lobby: false } }), tenant({ lessonLobby: false }), { usageRulesAccepted: true });
+    expect(noLinks.obligations?.lobby).toBe(false);
     const staffOff = decide('start', member('teacher'), room('staff', 'idle', { settings: { lobby: false } }), tenant({ lessonLobby: false }));
     expect(staffOff.obligations?.lobby).toBe(true);
   });

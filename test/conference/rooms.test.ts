@@ -242,7 +242,19 @@ describeWithDatabases('conference rooms: lifecycle, pages, share links', (use) =
     expect(pj.status).toBe(200);
     expect(pj.text).toContain('data-moderator="false"');
     expect(pj.text).toContain('data-camera-off="true"');
+    // VC-15 on Jitsi: a guest gets a non-moderator token for the same room and a password for the room.
+    const share = await post(teacher, `/rooms/${id}/share`, { hours: '1' });
+    const guestPath = new URL(/id="share-url">([^<]+)</.exec(share.text)![1]!).pathname;
+    const guestPassword = /id="share-password">([^<]+)</.exec(share.text)![1]!;
+    const guest = await request(t.app).post(guestPath).type('form').send({ name: 'Frau Extern', password: guestPassword, accept: 'yes' });
+    expect(guest.status).toBe(200);
+    const guestJwt = /data-jwt="([^"]+)"/.exec(guest.text)![1]!;
+    const gp = (await jwtVerify(guestJwt, new TextEncoder().encode(JITSI_SECRET), { currentDate: t.clock.now() })).payload;
+    expect(gp.room).toBe(r.meeting_id);
+    expect(gp.context).toMatchObject({ user: { name: 'Frau Extern', moderator: 'false' } });
+    expect(String((gp.context as { user: { id: string } }).user.id)).toMatch(/^guest-/);
     await post(teacher, `/rooms/${id}/end`);
+    expect((await request(t.app).post(guestPath).type('form').send({ name: 'Frau Extern', password: guestPassword, accept: 'yes' })).status).toBe(404);
     expect((await t.ctx.db.selectFrom('rooms').select(['meeting_id', 'state']).where('id', '=', id).executeTakeFirstOrThrow())).toEqual({ meeting_id: null, state: 'ended' });
   });
 
