@@ -13,7 +13,7 @@ import { loadSession, type Session } from '../session/index.js';
 import { ProblemError } from '../shared/errors.js';
 import { html, layout, Raw } from '../web/html.js';
 import { decide } from './policy.js';
-import { continueInFreshRoom, createRoom, createShareLink, endRoom, findShareLink, joinByShareLink, joinRoom, policyRoom, setRecording, startRoom, tenantSettings, type JoinTarget } from './service.js';
+import { continueInFreshRoom, createRoom, createShareLink, endRoom, findShareLink, joinByShareLink, joinFacts, joinRoom, policyRoom, setRecording, startRoom, tenantSettings, type JoinTarget } from './service.js';
 import { findRoom, roomsOfContext, type RoomRow } from './store.js';
 
 const T = (l: Locale, de: string, en: string) => (l === 'de' ? de : en);
@@ -59,7 +59,7 @@ function page(ctx: AppContext, handler: Handler) {
     try {
       await handler(req, res, locale);
     } catch (error) {
-      if (error instanceof ProblemError) return sendProblemPage(res, locale, error, req.method === 'POST' ? req.originalUrl.replace(/\/[a-z-]+$/, '') : undefined);
+      if (error instanceof ProblemError) return sendProblemPage(res, locale, error, req.method === 'POST' ? `${req.path.replace(/\/[a-z-]+$/, '')}${locale === 'en' ? '?lang=en' : ''}` : undefined);
       ctx.logger.error({ err: error }, 'conference page failed');
       sendProblemPage(res, locale, new ProblemError(500, 'internal', T(locale, 'Ein unerwarteter Fehler ist aufgetreten.', 'An unexpected error occurred.')));
     }
@@ -310,6 +310,19 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
           html`${header}<form method="post" action="${base}/agree${langQ(l)}">${csrfField(session)}
             <p>${T(l, 'Bei Peer-Treffen stimmen alle Teilnehmenden zu (VC-09).', 'In peer meetings every participant agrees (VC-09).')}</p>
             <button type="submit" id="agree">${T(l, 'Ich stimme zu', 'I agree')}</button></form>`,
+        );
+        return;
+      }
+      // Refusals that waiting would not cure (VC-07 consent, VC-09 staff …) are named at once, in plain words.
+      const preview = decide('join', { kind: 'member', userId: session.userId, roles }, { ...policyRoom(room, 'bbb'), state: 'running' }, settings, await joinFacts(ctx, session.tenantId, session.userId));
+      if (preview.effect === 'deny') {
+        send(
+          res,
+          403,
+          room.title,
+          l,
+          html`${header}<p role="alert" class="notice error" id="refusal" data-rules="${preview.rules.join(' ')}">${preview.reason[l]}</p>
+            <p><a href="/contexts/${room.context_id}${langQ(l)}">${T(l, 'Zurück zum Kurs', 'Back to the course')}</a></p>`,
         );
         return;
       }

@@ -250,7 +250,8 @@ async function joinTarget(ctx: AppContext, room: RoomRow, backend: Backend, o: O
         if (locked.meeting_id === room.meeting_id) await destroyMeeting(trx, locked, ctx.clock.now());
       });
       ctx.audit.activity({ tenantId: room.tenant_id, actorId, contextId: room.context_id, action: 'room.vanished', objectType: 'room', objectId: room.id, outcome: 'ok', ruleIds: ['VC-10', 'RET-04'] });
-      throw new ProblemError(409, 'conflict', 'Die Konferenz ist inzwischen beendet. Warten auf die Lehrkraft (VC-03, VC-10).', { ruleIds: ['VC-03', 'VC-10'], extra: { waiting: true } });
+      if (o.moderator) throw new ProblemError(409, 'conflict', 'Die Konferenz ist auf dem Konferenzsystem inzwischen beendet; bitte neu starten (VC-10).', { ruleIds: ['VC-10'], extra: { reasonEn: 'The conference has ended on the conference system; please start it again (VC-10).' } });
+      throw new ProblemError(409, 'conflict', 'Die Konferenz ist inzwischen beendet. Warten auf die Lehrkraft (VC-03, VC-10).', { ruleIds: ['VC-03', 'VC-10'], extra: { waiting: true, reasonEn: 'The conference has ended. Waiting for the teacher (VC-03, VC-10).' } });
     }
     return { kind: 'bbb', url: client.joinUrl({ meetingId: room.meeting_id!, createTime: info.createTime, fullName: person.displayName, userId: person.userId, obligations: o }) };
   }

@@ -132,6 +132,9 @@ describeWithDatabases('conference rooms: lifecycle, pages, share links', (use) =
     const refused = await post(noConsent, `/rooms/${roomId}/join`);
     expect(refused.status).toBe(403);
     expect(refused.text).toContain('VC-07');
+    const refusalPage = await request(t.app).get(`/rooms/${roomId}`).set(page(noConsent));
+    expect(refusalPage.text).toContain('Für die Teilnahme fehlt die Einwilligung');
+    expect(refusalPage.text).not.toContain('id="join"');
   });
 
   test('VC-07: a withdrawal takes effect at the next join', async () => {
@@ -297,6 +300,21 @@ describeWithDatabases('conference rooms: lifecycle, pages, share links', (use) =
     expect(lastCall(bbb, 'deleteRecordings')).toBeDefined();
     const log = await t.ctx.db.selectFrom('recording_deletions').selectAll().where('room_id', '=', roomId).execute();
     expect(log).toHaveLength(1);
+  });
+
+  test('OpenAPI lists the conference and consent routes', async () => {
+    const res = await request(t.app).get('/api/v1/openapi.json');
+    expect(res.status).toBe(200);
+    for (const path of ['/tenants/{slug}/rooms/{roomId}/start', '/tenants/{slug}/contexts/{contextId}/rooms', '/tenants/{slug}/consents/import', '/tenants/{slug}/usage-rules/acceptances']) expect(Object.keys(res.body.paths)).toContain(path);
+  });
+
+  test('VC-10: a teacher joining a meeting that vanished on BBB is told to start again; the room is ended', async () => {
+    await post(teacher, `/rooms/${roomId}/start`);
+    bbb.vanish((await room()).meeting_id!);
+    const res = await post(teacher, `/rooms/${roomId}/join`);
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('bitte neu starten');
+    expect(await room()).toMatchObject({ state: 'ended', meeting_id: null });
   });
 
   test('ACC-04: another tenant sees nothing', async () => {
