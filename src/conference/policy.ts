@@ -15,6 +15,7 @@ export const ROOM_ACTIONS = [
   'create-share-link',
   'join-by-share-link',
   'enable-recording',
+  'disable-recording',
 ] as const;
 export type RoomAction = (typeof ROOM_ACTIONS)[number];
 
@@ -124,7 +125,7 @@ export interface Decision {
 
 export const SHARE_LINK_MAX_HOURS = 24; // VC-15 absolute maximum
 
-const MODERATOR_ACTIONS: readonly RoomAction[] = ['create', 'start', 'end', 'continue-in-fresh-room', 'create-share-link', 'enable-recording'];
+const MODERATOR_ACTIONS: readonly RoomAction[] = ['create', 'start', 'end', 'continue-in-fresh-room', 'create-share-link', 'enable-recording', 'disable-recording'];
 
 const isTeaching = (roles: readonly AppRole[]) => roles.some((r) => TEACHING_ROLES.includes(r));
 const isRestricted = (roles: readonly AppRole[]) => roles.some((r) => RESTRICTING_ROLES.includes(r));
@@ -245,6 +246,8 @@ export function decide(action: RoomAction, actor: PolicyActor, room: PolicyRoom,
       }
       return permit(['VC-05'], { ...o, moderator: true }, 'Aufzeichnung für diesen Raum erlaubt; Teilnehmende werden darauf hingewiesen.', 'Recording allowed for this room; participants are notified.');
     }
+    case 'disable-recording':
+      return permit(['VC-05'], { ...o, moderator: true, record: false }, 'Keine Aufzeichnung in diesem Raum.', 'No recording in this room.');
     case 'join':
       return decideMemberJoin(actor, teaching, room, tenant, facts, o);
     default:

@@ -106,14 +106,14 @@ export async function actingIn(ctx: AppContext, tenantId: string, userId: string
 const actorOf = (a: Acting): PolicyActor => ({ kind: 'member', userId: a.userId, roles: a.roles });
 
 /** Decides, logs (RET-01: rule ids and pseudonymous ids only) and throws a problem on deny. */
-export function enforce(ctx: AppContext, room: { id: string; tenant_id: string; context_id: string }, actorId: string | null, action: RoomAction, d: Decision): Obligations {
+export function enforce(ctx: AppContext, room: { id: string | null; tenant_id: string; context_id: string }, actorId: string | null, action: RoomAction, d: Decision): Obligations {
   ctx.audit.activity({
     tenantId: room.tenant_id,
     actorId,
     contextId: room.context_id,
     action: `room.${action}`,
     objectType: 'room',
-    objectId: room.id,
+    ...(room.id ? { objectId: room.id } : {}),
     outcome: d.effect,
     ruleIds: d.rules,
   });
@@ -325,8 +325,8 @@ export async function joinByShareLink(ctx: AppContext, token: string, guestName:
 /** VC-05: the teacher switches recording for the room (only where the tenant permits). */
 export async function setRecording(ctx: AppContext, room: RoomRow, who: Acting, enabled: boolean): Promise<void> {
   const settings = await tenantSettings(ctx, room.tenant_id);
-  if (enabled) enforce(ctx, room, who.userId, 'enable-recording', decide('enable-recording', actorOf(who), policyRoom(room, 'bbb'), settings));
-  else enforce(ctx, room, who.userId, 'enable-recording', decide('start', actorOf(who), { ...policyRoom(room, 'bbb'), state: 'running' }, settings));
+  const action = enabled ? 'enable-recording' : 'disable-recording';
+  enforce(ctx, room, who.userId, action, decide(action, actorOf(who), policyRoom(room, 'bbb'), settings));
   const current = (room.settings ?? {}) as RoomSettings;
   await ctx.db.updateTable('rooms').set({ settings: JSON.stringify({ ...current, recording: enabled }), updated_at: ctx.clock.now() }).where('id', '=', room.id).execute();
 }
@@ -345,9 +345,11 @@ export interface RoomInput {
 export async function createRoom(ctx: AppContext, input: RoomInput, who: Acting): Promise<RoomRow> {
   const settings = await tenantSettings(ctx, input.tenantId);
   const backend = await loadBackend(ctx.db, ctx.secrets, input.tenantId, input.backend);
-  const pseudoRoom = { id: 'new', tenant_id: input.tenantId, context_id: input.contextId };
   const d = decide('create', actorOf(who), { category: input.category, state: 'idle', purpose: input.purpose ?? null, settings: input.settings ?? {}, backendKind: backend?.kind ?? 'bbb' }, settings);
-  enforce(ctx, pseudoRoom, who.userId, 'create', d);
+  // A refusal is logged without an object; a permit once the room exists (with its id).
+  if (d.effect === 'deny') enforce(ctx, { id: null, tenant_id: input.tenantId, context_id: input.contextId }, who.userId, 'create', d);
   if (!backend) throw new ProblemError(422, 'validation-failed', `Das Konferenzsystem „${input.backend}“ ist für diese Schule nicht eingerichtet.`, { extra: { errors: [{ in: 'body', field: 'backend', message: 'unbekannt', code: 'custom' }] } });
-  return insertRoom(ctx.db, ctx.clock, { tenantId: input.tenantId, contextId: input.contextId, title: input.title, category: input.category as Exclude<RequestedCategory, 'art9'>, backend: input.backend, purpose: input.purpose ?? null, settings: { ...(input.settings ?? {}) }, createdBy: who.userId });
+  const room = await insertRoom(ctx.db, ctx.clock, { tenantId: input.tenantId, contextId: input.contextId, title: input.title, category: input.category as Exclude<RequestedCategory, 'art9'>, backend: input.backend, purpose: input.purpose ?? null, settings: { ...(input.settings ?? {}) }, createdBy: who.userId });
+  enforce(ctx, room, who.userId, 'create', d);
+  return room;
 }

@@ -71,6 +71,8 @@ describe('conference policy (pure)', () => {
     const refused = decide('enable-recording', member('teacher'), room('lesson'), tenant());
     expect(refused).toMatchObject({ effect: 'deny', rules: ['VC-05'] });
     expect(decide('enable-recording', member('teacher'), room('lesson'), tenant({ recordingAllowed: true })).effect).toBe('permit');
+    expect(decide('disable-recording', member('teacher'), room('lesson'), tenant())).toMatchObject({ effect: 'permit', obligations: { record: false } });
+    expect(decide('disable-recording', member('student'), room('lesson'), tenant()).rules).toEqual(['VC-03']);
     // Jitsi features follow the same rule and are never on for non-moderators.
     const pupil = decide('join', member('student'), room('lesson', 'running', { settings: { recording: true } }), tenant({ recordingAllowed: true }), okFacts);
     expect(pupil.obligations?.features).toEqual({ recording: false, livestreaming: false, transcription: false });

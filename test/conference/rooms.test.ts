@@ -194,6 +194,9 @@ describeWithDatabases('conference rooms: lifecycle, pages, share links', (use) =
     const denied = rows.find((r) => r.action === 'room.join' && r.outcome === 'deny' && r.actor_id === noConsent.userId);
     expect(denied?.rule_ids).toContain('VC-07');
     expect(rows.some((r) => r.action === 'room.start' && r.outcome === 'permit' && r.actor_id === teacher.userId)).toBe(true);
+    expect(rows.find((r) => r.action === 'room.create')).toMatchObject({ outcome: 'permit', actor_id: teacher.userId, context_id: teacher.contextId });
+    const art9 = await t.ctx.db.selectFrom('activity_log').selectAll().where('action', '=', 'room.create').where('outcome', '=', 'deny').execute();
+    expect(art9.some((r) => r.rule_ids.includes('VC-08') && r.object_id === null)).toBe(true);
     expect(rows.some((r) => r.action === 'room.join-by-share-link' && r.outcome === 'permit' && r.actor_id === null)).toBe(true);
     const text = JSON.stringify(rows);
     for (const secret of ['Frau Lehrerin', 'Kim', 'Herr Gast', sharePassword, 'checksum']) expect(text).not.toContain(secret);
