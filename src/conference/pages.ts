@@ -174,6 +174,7 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
       const rooms = await roomsOfContext(ctx.db, session.tenantId, contextId);
       const teacher = isTeaching(roles);
       const backends = teacher ? await listBackends(ctx.db, session.tenantId) : [];
+      const settings = teacher ? await tenantSettings(ctx, session.tenantId) : null;
       send(
         res,
         200,
@@ -192,6 +193,10 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
                   <p><label for="category">${T(l, 'Art des Treffens', 'Kind of meeting')}</label>
                     <select id="category" name="category">${Object.entries(CATEGORY).map(([k, v]) => html`<option value="${k}">${v[l]}</option>`)}</select></p>
                   <p><label for="purpose">${T(l, 'Zweck (bei Dienstbesprechung und vertraulichem Gespräch nötig, VC-09)', 'Purpose (needed for staff and sensitive meetings, VC-09)')}</label> <input id="purpose" name="purpose" maxlength="300"></p>
+                  <fieldset><legend>${T(l, 'Einstellungen', 'Settings')}</legend>
+                    <p><input type="checkbox" id="privateChat" name="privateChat" value="yes"> <label for="privateChat">${T(l, 'Private Chats zwischen Teilnehmenden erlauben (VC-14; im Unterricht sonst aus)', 'Allow private chats between participants (VC-14; otherwise off in lessons)')}</label></p>
+                    ${settings && !settings.conference.lessonLobby ? html`<p><input type="checkbox" id="lobby" name="lobby" value="yes" checked> <label for="lobby">${T(l, 'Warteraum auch im Unterricht (VC-04; vertrauliche Gespräche immer)', 'Lobby for lessons too (VC-04; sensitive meetings always)')}</label></p>` : ''}
+                  </fieldset>
                   <p><label for="backend">${T(l, 'Konferenzsystem', 'Conference system')}</label>
                     <select id="backend" name="backend">${backends.map((b) => html`<option value="${b.name}">${b.name} (${b.kind === 'bbb' ? 'BigBlueButton' : 'Jitsi'})</option>`)}</select></p>
                   <p><button type="submit">${T(l, 'Raum anlegen', 'Create room')}</button></p>
@@ -216,7 +221,9 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
       if (!title) throw new ProblemError(422, 'validation-failed', 'Bitte einen Titel angeben.');
       const category = String(b.category ?? '') as 'lesson';
       if (!['lesson', 'staff', 'sensitive', 'peer', 'art9'].includes(category)) throw new ProblemError(422, 'validation-failed', 'Unbekannte Art des Treffens.');
-      const room = await createRoom(ctx, { tenantId: session.tenantId, contextId, title, category, backend: String(b.backend ?? ''), purpose: String(b.purpose ?? '').trim() || null }, { userId: session.userId, roles });
+      // VC-14: the teacher's choice; VC-04: the lesson lobby can only be off where the tenant allows it (policy).
+      const roomSettings = { privateChat: b.privateChat === 'yes', ...(category === 'lesson' ? { lobby: b.lobby === 'yes' } : {}) };
+      const room = await createRoom(ctx, { tenantId: session.tenantId, contextId, title, category, backend: String(b.backend ?? ''), purpose: String(b.purpose ?? '').trim() || null, settings: roomSettings }, { userId: session.userId, roles });
       res.redirect(303, `/rooms/${room.id}${langQ(l)}`);
     }),
   );

@@ -305,6 +305,14 @@ describeWithDatabases('conference rooms: lifecycle, pages, share links', (use) =
     expect(log).toHaveLength(1);
   });
 
+  test('VC-14: a teacher may allow private chat for a room on the create form', async () => {
+    const res = await post(teacher, `/contexts/${teacher.contextId}/rooms`, { title: 'AG Robotik', category: 'lesson', backend: 'bbb', privateChat: 'yes' });
+    const id = res.headers.location!.split('/').pop()!;
+    await post(teacher, `/rooms/${id}/start`);
+    expect(lastCall(bbb, 'create')).toMatchObject({ lockSettingsDisablePrivateChat: 'false', guestPolicy: 'ASK_MODERATOR' });
+    await post(teacher, `/rooms/${id}/end`);
+  });
+
   test('OpenAPI lists the conference and consent routes', async () => {
     const res = await request(t.app).get('/api/v1/openapi.json');
     expect(res.status).toBe(200);
