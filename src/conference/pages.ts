@@ -251,6 +251,22 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
       const refusal = decide('join', { kind: 'member', userId: session.userId, roles }, policyRoom(room, 'bbb'), settings, { usageRulesAccepted: true, videoConsent: true, peerConsent: true });
       if (refusal.effect === 'deny' && refusal.rules.includes('VC-08')) throw new ProblemError(403, 'policy-denied', refusal.reason.de, { ruleIds: refusal.rules, extra: { reasonEn: refusal.reason.en } });
 
+      // Everyone (teachers too) accepts the usage rules once per version before anything else (VC-13).
+      if (!(await hasAcceptedUsageRules(ctx.db, session.tenantId, session.userId))) {
+        const rules = (await currentUsageRules(ctx.db, session.tenantId))!;
+        send(
+          res,
+          200,
+          T(l, 'Nutzungsregeln', 'Usage rules'),
+          l,
+          html`${header}<section aria-labelledby="rules"><h2 id="rules">${T(l, 'Nutzungsregeln für Videokonferenzen (VC-13)', 'Usage rules for video conferences (VC-13)')}</h2>
+            <div class="usage-rules">${(l === 'en' && rules.textEn ? rules.textEn : rules.textDe).split(/\n+/).map((p) => html`<p>${p}</p>`)}</div>
+            <form method="post" action="${base}/rules${langQ(l)}">${csrfField(session)}<input type="hidden" name="version" value="${rules.version}">
+              <p><input type="checkbox" id="accept" name="accept" value="yes" required> <label for="accept">${T(l, 'Ich habe die Regeln gelesen und halte mich daran.', 'I have read the rules and will follow them.')}</label></p>
+              <button type="submit" id="accept-rules">${T(l, 'Bestätigen', 'Accept')}</button></form></section>`,
+        );
+        return;
+      }
       if (isTeaching(roles)) {
         const counts = await consentCounts(ctx.db, session.tenantId, room.context_id);
         const running = room.state === 'running';
@@ -292,22 +308,7 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
         return;
       }
 
-      // Pupils and other participants: usage rules once per version (VC-13), then wait, then join.
-      if (!(await hasAcceptedUsageRules(ctx.db, session.tenantId, session.userId))) {
-        const rules = (await currentUsageRules(ctx.db, session.tenantId))!;
-        send(
-          res,
-          200,
-          T(l, 'Nutzungsregeln', 'Usage rules'),
-          l,
-          html`${header}<section aria-labelledby="rules"><h2 id="rules">${T(l, 'Nutzungsregeln für Videokonferenzen (VC-13)', 'Usage rules for video conferences (VC-13)')}</h2>
-            <div class="usage-rules">${(l === 'en' && rules.textEn ? rules.textEn : rules.textDe).split(/\n+/).map((p) => html`<p>${p}</p>`)}</div>
-            <form method="post" action="${base}/rules${langQ(l)}">${csrfField(session)}<input type="hidden" name="version" value="${rules.version}">
-              <p><input type="checkbox" id="accept" name="accept" value="yes" required> <label for="accept">${T(l, 'Ich habe die Regeln gelesen und halte mich daran.', 'I have read the rules and will follow them.')}</label></p>
-              <button type="submit" id="accept-rules">${T(l, 'Bestätigen', 'Accept')}</button></form></section>`,
-        );
-        return;
-      }
+      // Pupils and other participants: wait, then join.
       if (room.category === 'peer' && !(await hasConsent(ctx.db, session.tenantId, session.userId, 'peer'))) {
         send(
           res,

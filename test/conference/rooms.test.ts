@@ -95,6 +95,9 @@ describeWithDatabases('conference rooms: lifecycle, pages, share links', (use) =
     const start = await post(pupil, `/rooms/${roomId}/start`);
     expect(start.status).toBe(403);
     expect(start.text).toContain('VC-03');
+    const teacherFirst = await request(t.app).get(`/rooms/${roomId}`).set(page(teacher));
+    expect(teacherFirst.text).toContain('id="accept-rules"'); // VC-13 applies to teachers too
+    expect(teacherFirst.text).not.toContain('id="start"');
     for (const p of [objector, noConsent, teacher]) await post(p, `/rooms/${roomId}/rules`, { accept: 'yes', version: '1' });
   });
 
