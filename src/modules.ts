@@ -8,6 +8,10 @@ import type { Mount } from './app.js';
 import { auditMigrations } from './audit/migrations.js';
 import { auditPrivacy } from './audit/privacy.js';
 import { conferenceMigrations } from './conference/migrations.js';
+import { conferencePrivacy } from './conference/privacy.js';
+import { recordingCleanup, roomCleanup } from './conference/retention.js';
+import { conferenceMount } from './conference/routes.js';
+import { registerConsentRoutes } from './consent/routes.js';
 import { consentMigrations } from './consent/migrations.js';
 import { consentPrivacy } from './consent/privacy.js';
 import { identityMigrations } from './identity/migrations.js';
@@ -34,12 +38,24 @@ export const moduleMigrations: Record<string, Migration>[] = [
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
-export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivacy, consentPrivacy, retentionPrivacy];
+export const privacyProviders: PrivacyProvider[] = [
+  identityPrivacy,
+  auditPrivacy,
+  consentPrivacy,
+  retentionPrivacy,
+  conferencePrivacy,
+];
 
-export const retentionCategories: RetentionCategory[] = [...ownRetentionCategories];
+export const retentionCategories: RetentionCategory[] = [
+  ...ownRetentionCategories,
+  roomCleanup,
+  recordingCleanup,
+];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
 export const mounts: Mount[] = [
   iservMount,
   retentionMount,
+  conferenceMount,
+  (_app, api, ctx) => registerConsentRoutes(api, ctx),
 ];

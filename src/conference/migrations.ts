@@ -25,4 +25,41 @@ export const conferenceMigrations: Record<string, Migration> = {
       );
     },
   },
+  '0220_room_meetings': {
+    async up(db: Kysely<unknown>) {
+      await ddl(
+        db,
+        // VC-10/RET-04: the current meeting's id and its sealed secrets exist only while it runs.
+        `alter table rooms add column meeting_id text`,
+        `alter table rooms add column meeting_sealed text`,
+        `alter table rooms add column started_at timestamptz`,
+        `alter table rooms add column ended_at timestamptz`,
+        `create unique index rooms_meeting on rooms (meeting_id) where meeting_id is not null`,
+        `create index rooms_running on rooms (tenant_id) where state = 'running'`,
+        // VC-15: share links die with the room's meeting (deleted at the end).
+        `create table share_links (
+          id uuid primary key default gen_random_uuid(),
+          tenant_id uuid not null references tenants(id) on delete cascade,
+          room_id uuid not null references rooms(id) on delete cascade,
+          token_hash text not null unique,
+          password_hash text not null,
+          expires_at timestamptz not null,
+          created_by uuid references users(id) on delete set null,
+          created_at timestamptz not null default now()
+        )`,
+        `create index share_links_room on share_links (room_id)`,
+        // RET-05: the protocol of deleted recordings (ids only).
+        `create table recording_deletions (
+          id uuid primary key default gen_random_uuid(),
+          tenant_id uuid not null references tenants(id) on delete cascade,
+          room_id uuid not null,
+          backend text not null,
+          record_id text not null,
+          recorded_at timestamptz,
+          deleted_at timestamptz not null
+        )`,
+        `create index recording_deletions_tenant on recording_deletions (tenant_id, deleted_at)`,
+      );
+    },
+  },
 };

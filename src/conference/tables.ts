@@ -18,9 +18,36 @@ export interface ConferenceTables {
     settings: Json<Record<string, unknown>>;
     /** idle → running → ended */
     state: string;
-    created_by: string;
+    created_by: string | null;
     created_at: CreatedAt;
     updated_at: Timestamp;
     deleted_at: Timestamp | null;
+    /** The running meeting's random id (BBB meetingID / Jitsi room name); null when not running (VC-10). */
+    meeting_id: string | null;
+    /** Sealed JSON {createTime, password} of the running meeting (ctx.secrets; RET-04). */
+    meeting_sealed: string | null;
+    started_at: Timestamp | null;
+    ended_at: Timestamp | null;
+  };
+  /** VC-15: time-limited, password-protected guest links; deleted when the room's meeting ends. */
+  share_links: {
+    id: Generated<string>;
+    tenant_id: string;
+    room_id: string;
+    token_hash: string;
+    password_hash: string;
+    expires_at: Timestamp;
+    created_by: string | null;
+    created_at: CreatedAt;
+  };
+  /** RET-05: deleted recordings (ids and times only). */
+  recording_deletions: {
+    id: Generated<string>;
+    tenant_id: string;
+    room_id: string;
+    backend: string;
+    record_id: string;
+    recorded_at: Timestamp | null;
+    deleted_at: Timestamp;
   };
 }

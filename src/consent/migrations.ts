@@ -31,4 +31,27 @@ export const consentMigrations: Record<string, Migration> = {
       );
     },
   },
+  '0230_usage_rules': {
+    async up(db: Kysely<unknown>) {
+      await ddl(
+        db,
+        // VC-13: the tenant's usage rules, versioned, and who accepted which version when.
+        `create table usage_rules (
+          tenant_id uuid not null references tenants(id) on delete cascade,
+          version integer not null,
+          text_de text not null,
+          text_en text,
+          created_at timestamptz not null default now(),
+          primary key (tenant_id, version)
+        )`,
+        `create table usage_rule_acceptances (
+          tenant_id uuid not null references tenants(id) on delete cascade,
+          user_id uuid not null references users(id) on delete cascade,
+          version integer not null,
+          accepted_at timestamptz not null,
+          primary key (tenant_id, user_id, version)
+        )`,
+      );
+    },
+  },
 };

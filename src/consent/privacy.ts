@@ -20,6 +20,14 @@ export const consentPrivacy: PrivacyProvider = {
       purpose: { de: 'Widerspruch gegen die Videoübertragung (VC-06, Art. 21 DSGVO)', en: 'Objection to video (VC-06, Art. 21 GDPR)' },
       retentionRule: 'RET-07',
     },
+    {
+      category: 'consent.usage_rule_acceptances',
+      table: 'usage_rule_acceptances',
+      userColumns: ['user_id'],
+      fields: ['version', 'accepted_at'],
+      purpose: { de: 'Nachweis, dass die Nutzungsregeln für Videokonferenzen bestätigt wurden (VC-13)', en: 'Proof that the video-conference usage rules were accepted (VC-13)' },
+      retentionRule: 'RET-07',
+    },
   ],
   async *export(db, s) {
     for (const row of await db.selectFrom('consents').select(['scope', 'given_at', 'withdrawn_at', 'source']).where('tenant_id', '=', s.tenantId).where('user_id', '=', s.userId).execute()) {
@@ -28,11 +36,16 @@ export const consentPrivacy: PrivacyProvider = {
     for (const row of await db.selectFrom('objections').select(['scope', 'recorded_at', 'lifted_at', 'source']).where('tenant_id', '=', s.tenantId).where('user_id', '=', s.userId).execute()) {
       yield { category: 'consent.objections', row };
     }
+    for (const row of await db.selectFrom('usage_rule_acceptances').select(['version', 'accepted_at']).where('tenant_id', '=', s.tenantId).where('user_id', '=', s.userId).execute()) {
+      yield { category: 'consent.usage_rule_acceptances', row };
+    }
   },
   async erase(trx, s) {
     const c = await trx.deleteFrom('consents').where('tenant_id', '=', s.tenantId).where('user_id', '=', s.userId).executeTakeFirst();
     const o = await trx.deleteFrom('objections').where('tenant_id', '=', s.tenantId).where('user_id', '=', s.userId).executeTakeFirst();
+    const a = await trx.deleteFrom('usage_rule_acceptances').where('tenant_id', '=', s.tenantId).where('user_id', '=', s.userId).executeTakeFirst();
     return [
+      { category: 'consent.usage_rule_acceptances', deleted: Number(a.numDeletedRows), kept: 0 },
       { category: 'consent.consents', deleted: Number(c.numDeletedRows), kept: 0 },
       { category: 'consent.objections', deleted: Number(o.numDeletedRows), kept: 0 },
     ];

@@ -25,4 +25,19 @@ export interface ConsentTables {
     source: string;
     created_at: CreatedAt;
   };
+  /** VC-13: versioned usage rules per tenant. */
+  usage_rules: {
+    tenant_id: string;
+    version: number;
+    text_de: string;
+    text_en: string | null;
+    created_at: CreatedAt;
+  };
+  /** VC-13: acceptance of a version by a pseudonymous user. */
+  usage_rule_acceptances: {
+    tenant_id: string;
+    user_id: string;
+    version: number;
+    accepted_at: Timestamp;
+  };
 }
