@@ -7,11 +7,15 @@ import type { Migration } from 'kysely';
 import type { Mount } from './app.js';
 import { auditMigrations } from './audit/migrations.js';
 import { auditPrivacy } from './audit/privacy.js';
+import { competencyPrivacy, competencyRetention } from './competency/index.js';
+import { competencyMount } from './competency/routes.js';
+import { competencyMigrations } from './competency/migrations.js';
 import { conferenceMigrations } from './conference/migrations.js';
 import { consentMigrations } from './consent/migrations.js';
 import { consentPrivacy } from './consent/privacy.js';
 import { identityMigrations } from './identity/migrations.js';
 import { identityPrivacy } from './identity/privacy.js';
+import { identityRoutesMount } from './identity/routes.js';
 import type { PrivacyProvider } from './privacy/registry.js';
 import { restrictionMigrations } from './privacy/restrictions.js';
 import type { RetentionCategory } from './retention/registry.js';
@@ -25,12 +29,13 @@ export const moduleMigrations: Record<string, Migration>[] = [
   conferenceMigrations,
   consentMigrations,
   restrictionMigrations,
+  competencyMigrations,
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
-export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivacy, consentPrivacy];
+export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivacy, consentPrivacy, competencyPrivacy];
 
-export const retentionCategories: RetentionCategory[] = [];
+export const retentionCategories: RetentionCategory[] = [...competencyRetention];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
-export const mounts: Mount[] = [];
+export const mounts: Mount[] = [identityRoutesMount, competencyMount];
