@@ -40,12 +40,10 @@ export async function competencySettings(db: Kysely<DB>, tenantId: string): Prom
 }
 
 async function factsOf(db: Kysely<DB>, actor: Actor, contextId: string): Promise<CallerFacts> {
-  if (!(await store.contextExists(db, actor.tenantId, contextId))) {
-    throw new ProblemError(404, 'not-found', 'Diesen Kurs bzw. diese Gruppe gibt es in dieser Schule nicht.', { ruleIds: ['ACC-04'] });
-  }
-  const facts = await store.callerFacts(db, actor.tenantId, actor.userId, contextId);
-  if (!facts) throw new ProblemError(404, 'not-found', 'Die handelnde Person ist in dieser Schule nicht bekannt.', { ruleIds: ['ACC-04'] });
-  return facts;
+  const { context, user } = await store.contextAndCaller(db, actor.tenantId, actor.userId, contextId);
+  if (!context) throw new ProblemError(404, 'not-found', 'Diesen Kurs bzw. diese Gruppe gibt es in dieser Schule nicht.', { ruleIds: ['ACC-04'] });
+  if (!user) throw new ProblemError(404, 'not-found', 'Die handelnde Person ist in dieser Schule nicht bekannt.', { ruleIds: ['ACC-04'] });
+  return user;
 }
 
 function enforce(deps: Deps, actor: Actor, contextId: string, action: string, objectType: string, objectId: string | undefined, decision: Decision): void {
@@ -172,21 +170,23 @@ export async function classOverview(deps: Deps, actor: Actor, contextId: string,
   const decision = teachesHere(facts) ? ({ allow: true, ruleIds: ['ACC-01'] } as Decision) : decideGrid('read', facts, { pupilId: '', standardReachedAt: null, restricted: false }, { selfAssessmentAllowed: false });
   enforce(deps, actor, contextId, 'competency.grid.overview', 'context', contextId, decision);
   const gradingScheme = scheme ?? (await competencySettings(deps.db, actor.tenantId)).gradingScheme;
-  const cells = await store.overviewCells(deps.db, actor.tenantId, contextId, framework);
-  const competencies = new Map<string, { competencyId: string; title: string; position: number }>();
-  const pupils = new Map<string, ClassOverview['pupils'][number]>();
-  for (const c of cells) {
-    if (!competencies.has(c.competency_id)) competencies.set(c.competency_id, { competencyId: c.competency_id, title: c.title, position: c.position });
-    let p = pupils.get(c.pupil_id);
-    if (!p) pupils.set(c.pupil_id, (p = { pupilId: c.pupil_id, gridId: c.grid_id, levels: {} }));
-    p.levels[c.competency_id] = { teacher: c.teacher_level, self: c.self_level };
+  const rows = await store.overviewRows(deps.db, actor.tenantId, contextId, framework);
+  const competencies = new Map<string, { competencyId: string; title: string; order: number }>();
+  const pupils: ClassOverview['pupils'] = [];
+  for (const row of rows) {
+    const levels: ClassOverview['pupils'][number]['levels'] = {};
+    row.competency_ids.forEach((id, i) => {
+      if (!competencies.has(id)) competencies.set(id, { competencyId: id, title: row.titles[i]!, order: i });
+      levels[id] = { teacher: row.teacher_levels[i] ?? null, self: row.self_levels[i] ?? null };
+    });
+    pupils.push({ pupilId: row.pupil_id, gridId: row.grid_id, levels });
   }
   return {
     contextId,
     framework,
     gradingScheme,
-    competencies: [...competencies.values()].sort((a, b) => a.position - b.position || a.competencyId.localeCompare(b.competencyId)).map(({ competencyId, title }) => ({ competencyId, title })),
-    pupils: [...pupils.values()],
+    competencies: [...competencies.values()].sort((a, b) => a.order - b.order).map(({ competencyId, title }) => ({ competencyId, title })),
+    pupils,
   };
 }
 

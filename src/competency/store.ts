@@ -11,15 +11,28 @@ export type LebRow = Selectable<CompetencyTables['lebs']>;
 export const GRID_CATEGORY = 'competency.grids';
 export const LEB_CATEGORY = 'competency.lebs';
 
-/** The caller's verified roles here and elsewhere in the tenant; null when the user is unknown or deleted. */
-export async function callerFacts(db: Kysely<DB>, tenantId: string, userId: string, contextId: string): Promise<CallerFacts | null> {
-  const user = await db.selectFrom('users').select('id').where('id', '=', userId).where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirst();
-  if (!user) return null;
-  const rows = await db.selectFrom('memberships').select(['context_id', 'roles']).where('tenant_id', '=', tenantId).where('user_id', '=', userId).execute();
+/**
+ * In one round trip: does the context exist in the tenant, and the caller's
+ * verified roles there and elsewhere in the tenant. `user` is null when the
+ * person is unknown in this tenant or deleted.
+ */
+export async function contextAndCaller(db: Kysely<DB>, tenantId: string, userId: string, contextId: string): Promise<{ context: boolean; user: CallerFacts | null }> {
+  const row = await sql<{ context: boolean; user: boolean; memberships: { c: string; r: AppRole[] }[] | null }>`
+    select
+      exists (select 1 from contexts where id = ${contextId} and tenant_id = ${tenantId} and deleted_at is null) as context,
+      exists (select 1 from users where id = ${userId} and tenant_id = ${tenantId} and deleted_at is null) as user,
+      (select json_agg(json_build_object('c', context_id, 'r', roles)) from memberships where tenant_id = ${tenantId} and user_id = ${userId}) as memberships`.execute(db);
+  const r = row.rows[0]!;
+  if (!r.user) return { context: r.context, user: null };
   const here = new Set<AppRole>();
   const elsewhere = new Set<AppRole>();
-  for (const row of rows) for (const role of row.roles as AppRole[]) (row.context_id === contextId ? here : elsewhere).add(role);
-  return { userId, rolesHere: [...here], rolesElsewhere: [...elsewhere] };
+  for (const m of r.memberships ?? []) for (const role of m.r) (m.c === contextId ? here : elsewhere).add(role);
+  return { context: r.context, user: { userId, rolesHere: [...here], rolesElsewhere: [...elsewhere] } };
+}
+
+/** The caller's verified roles here and elsewhere in the tenant; null when the user is unknown or deleted. */
+export async function callerFacts(db: Kysely<DB>, tenantId: string, userId: string, contextId: string): Promise<CallerFacts | null> {
+  return (await contextAndCaller(db, tenantId, userId, contextId)).user;
 }
 
 export async function contextExists(db: Kysely<DB>, tenantId: string, contextId: string): Promise<boolean> {
@@ -90,42 +103,37 @@ export async function gridsOfContext(db: Kysely<DB>, tenantId: string, contextId
   return db.selectFrom('competency_grids').selectAll().where('tenant_id', '=', tenantId).where('context_id', '=', contextId).orderBy('framework').orderBy('pupil_id').execute();
 }
 
-export interface OverviewCell {
+/** One pupil's row of the class overview, aligned by position. */
+export interface OverviewRow {
   grid_id: string;
   pupil_id: string;
-  competency_id: string;
-  title: string;
-  position: number;
-  self_level: number | null;
-  teacher_level: number | null;
+  competency_ids: string[];
+  titles: string[];
+  teacher_levels: (number | null)[];
+  self_levels: (number | null)[];
 }
 
 /**
  * The class overview (pupils × competencies) of one framework: one range scan
- * on competency_items_overview; pupils under an Art. 18 restriction are left out.
+ * on competency_items_overview, aggregated to one row per pupil (30 rows, not
+ * 1,800); pupils under an Art. 18 restriction are left out.
  */
-export async function overviewCells(db: Kysely<DB>, tenantId: string, contextId: string, framework: string): Promise<OverviewCell[]> {
-  return db
-    .selectFrom('competency_items as i')
-    .select(['i.grid_id', 'i.pupil_id', 'i.competency_id', 'i.title', 'i.position', 'i.self_level', 'i.teacher_level'])
-    .where('i.tenant_id', '=', tenantId)
-    .where('i.context_id', '=', contextId)
-    .where('i.framework', '=', framework)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('privacy_restrictions as r')
-            .select(sql.lit(1).as('one'))
-            .whereRef('r.user_id', '=', 'i.pupil_id')
-            .where('r.tenant_id', '=', tenantId)
-            .where('r.lifted_at', 'is', null)
-            .where('r.category', 'in', [GRID_CATEGORY, 'competency', '*']),
-        ),
-      ),
-    )
-    .orderBy('i.pupil_id')
-    .orderBy('i.position')
-    .execute();
+export async function overviewRows(db: Kysely<DB>, tenantId: string, contextId: string, framework: string): Promise<OverviewRow[]> {
+  const result = await sql<OverviewRow>`
+    select i.grid_id, i.pupil_id,
+      array_agg(i.competency_id order by i.position, i.competency_id) as competency_ids,
+      array_agg(i.title order by i.position, i.competency_id) as titles,
+      array_agg(i.teacher_level::int order by i.position, i.competency_id) as teacher_levels,
+      array_agg(i.self_level::int order by i.position, i.competency_id) as self_levels
+    from competency_items i
+    where i.tenant_id = ${tenantId} and i.context_id = ${contextId} and i.framework = ${framework}
+      and not exists (
+        select 1 from privacy_restrictions r
+        where r.user_id = i.pupil_id and r.tenant_id = ${tenantId} and r.lifted_at is null
+          and r.category in (${GRID_CATEGORY}, 'competency', '*'))
+    group by i.pupil_id, i.grid_id
+    order by i.pupil_id`.execute(db);
+  return result.rows;
 }
 
 export interface ItemInput {
