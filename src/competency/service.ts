@@ -170,16 +170,15 @@ export async function classOverview(deps: Deps, actor: Actor, contextId: string,
   const decision = teachesHere(facts) ? ({ allow: true, ruleIds: ['ACC-01'] } as Decision) : decideGrid('read', facts, { pupilId: '', standardReachedAt: null, restricted: false }, { selfAssessmentAllowed: false });
   enforce(deps, actor, contextId, 'competency.grid.overview', 'context', contextId, decision);
   const gradingScheme = scheme ?? (await competencySettings(deps.db, actor.tenantId)).gradingScheme;
-  const rows = await store.overviewRows(deps.db, actor.tenantId, contextId, framework);
+  const cells = await store.overviewCells(deps.db, actor.tenantId, contextId, framework);
   const competencies = new Map<string, { competencyId: string; title: string; order: number }>();
   const pupils: ClassOverview['pupils'] = [];
-  for (const row of rows) {
-    const levels: ClassOverview['pupils'][number]['levels'] = {};
-    row.competency_ids.forEach((id, i) => {
-      if (!competencies.has(id)) competencies.set(id, { competencyId: id, title: row.titles[i]!, order: i });
-      levels[id] = { teacher: row.teacher_levels[i] ?? null, self: row.self_levels[i] ?? null };
-    });
-    pupils.push({ pupilId: row.pupil_id, gridId: row.grid_id, levels });
+  let current: ClassOverview['pupils'][number] | undefined;
+  let order = 0;
+  for (const c of cells) {
+    if (current?.pupilId !== c.pupil_id) pupils.push((current = { pupilId: c.pupil_id, gridId: c.grid_id, levels: {} }));
+    if (!competencies.has(c.competency_id)) competencies.set(c.competency_id, { competencyId: c.competency_id, title: c.title, order: order++ });
+    current.levels[c.competency_id] = { teacher: c.teacher_level, self: c.self_level };
   }
   return {
     contextId,

@@ -103,36 +103,30 @@ export async function gridsOfContext(db: Kysely<DB>, tenantId: string, contextId
   return db.selectFrom('competency_grids').selectAll().where('tenant_id', '=', tenantId).where('context_id', '=', contextId).orderBy('framework').orderBy('pupil_id').execute();
 }
 
-/** One pupil's row of the class overview, aligned by position. */
-export interface OverviewRow {
+export interface OverviewCell {
   grid_id: string;
   pupil_id: string;
-  competency_ids: string[];
-  titles: string[];
-  teacher_levels: (number | null)[];
-  self_levels: (number | null)[];
+  competency_id: string;
+  title: string;
+  teacher_level: number | null;
+  self_level: number | null;
 }
 
 /**
  * The class overview (pupils × competencies) of one framework: one range scan
- * on competency_items_overview, aggregated to one row per pupil (30 rows, not
- * 1,800); pupils under an Art. 18 restriction are left out.
+ * on competency_items_overview, already in (pupil, position) order, so no sort;
+ * pupils under an Art. 18 restriction are left out.
  */
-export async function overviewRows(db: Kysely<DB>, tenantId: string, contextId: string, framework: string): Promise<OverviewRow[]> {
-  const result = await sql<OverviewRow>`
-    select i.grid_id, i.pupil_id,
-      array_agg(i.competency_id order by i.position, i.competency_id) as competency_ids,
-      array_agg(i.title order by i.position, i.competency_id) as titles,
-      array_agg(i.teacher_level::int order by i.position, i.competency_id) as teacher_levels,
-      array_agg(i.self_level::int order by i.position, i.competency_id) as self_levels
+export async function overviewCells(db: Kysely<DB>, tenantId: string, contextId: string, framework: string): Promise<OverviewCell[]> {
+  const result = await sql<OverviewCell>`
+    select i.grid_id, i.pupil_id, i.competency_id, i.title, i.teacher_level, i.self_level
     from competency_items i
     where i.tenant_id = ${tenantId} and i.context_id = ${contextId} and i.framework = ${framework}
       and not exists (
         select 1 from privacy_restrictions r
         where r.user_id = i.pupil_id and r.tenant_id = ${tenantId} and r.lifted_at is null
           and r.category in (${GRID_CATEGORY}, 'competency', '*'))
-    group by i.pupil_id, i.grid_id
-    order by i.pupil_id`.execute(db);
+    order by i.pupil_id, i.position`.execute(db);
   return result.rows;
 }
 

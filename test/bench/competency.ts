@@ -10,12 +10,13 @@
  * Runs in a throw-away schema, dropped at the end.
  */
 import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { AuditLog, ensureLogPartitions, LOG_TABLES } from '../../src/audit/index.js';
 import { classOverview } from '../../src/competency/service.js';
-import { overviewRows } from '../../src/competency/store.js';
+import { overviewCells } from '../../src/competency/store.js';
 import { openDatabase } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { createLogger } from '../../src/logger.js';
@@ -96,11 +97,10 @@ async function main(): Promise<void> {
     const sample = await classOverview(deps, { tenantId: t, userId: targets[0]!.teacherId, via: 'lms' }, targets[0]!.contextId, 'fw-1');
     console.log(`one overview: ${sample.pupils.length} pupils × ${sample.competencies.length} competencies = ${sample.pupils.length * sample.competencies.length} cells`);
     if (sample.pupils.length !== 30 || sample.competencies.length !== 60) throw new Error('unexpected overview shape');
-    const plan = await sql<{ 'QUERY PLAN': string }>`explain (analyze, buffers) select i.grid_id, i.pupil_id, array_agg(i.competency_id order by i.position, i.competency_id),
-      array_agg(i.title order by i.position, i.competency_id), array_agg(i.teacher_level::int order by i.position, i.competency_id), array_agg(i.self_level::int order by i.position, i.competency_id)
+    const plan = await sql<{ 'QUERY PLAN': string }>`explain (analyze, buffers) select i.grid_id, i.pupil_id, i.competency_id, i.title, i.teacher_level, i.self_level
       from competency_items i where i.tenant_id = ${t} and i.context_id = ${targets[1]!.contextId} and i.framework = 'fw-1'
       and not exists (select 1 from privacy_restrictions r where r.user_id = i.pupil_id and r.tenant_id = ${t} and r.lifted_at is null and r.category in ('competency.grids', 'competency', '*'))
-      group by i.pupil_id, i.grid_id order by i.pupil_id`.execute(db);
+      order by i.pupil_id, i.position`.execute(db);
     console.log(plan.rows.map((r) => `  ${r['QUERY PLAN']}`).join('\n'));
 
     for (let i = 0; i < 100; i++) {
@@ -115,9 +115,10 @@ async function main(): Promise<void> {
       await classOverview(deps, { tenantId: t, userId: x.teacherId, via: 'lms' }, x.contextId, 'fw-1');
       full.push(performance.now() - s);
       s = performance.now();
-      await overviewRows(db, t, x.contextId, 'fw-1');
+      await overviewCells(db, t, x.contextId, 'fw-1');
       query.push(performance.now() - s);
     }
+    console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
     console.log(`\nclass overview, ${targets.length} classes picked at random, PostgreSQL (${url.replace(/\/\/[^@]*@/, '//')})`);
     report('decided read (roles + ACC-01 + log + query)', full);
     report('overview query alone', query);
