@@ -11,6 +11,7 @@ import { mountCompetencyPages } from './pages.js';
 import { validationProblem, type Api } from '../http/api.js';
 import { isSchoolYearLabel } from './schoolyear.js';
 import * as svc from './service.js';
+import { pullFromMoodle } from './moodle.js';
 
 const LMS = { scopes: ['lms'] as const };
 const id = z.uuid();
@@ -181,6 +182,20 @@ export function registerCompetencyRoutes(api: Api, ctx: AppContext): void {
     params: itemParams, query: onBehalf, body: z.object({ level, evidence: z.string().max(4000).nullable().optional() }).strict(), errors: [423],
     async handler({ tenant, params, query, body }) {
       await svc.assess(deps, actor(tenant.id, query.onBehalfOf), params.contextId, params.gridId, [{ competencyId: params.competencyId, ...body }]);
+    },
+  });
+
+  api.route({
+    method: 'post', path: `${base}/grids/pull`, tag: 'competency', access: LMS,
+    summary: 'Pull the course\'s competency ratings from Moodle web services (report_competency_data_for_report) into grids, acting for a teacher (ACC-01); all or nothing',
+    params: contextParams, query: onBehalf,
+    body: z.object({
+      moodleUrl: z.url({ protocol: /^https?$/ }).describe('Base URL of the Moodle site'),
+      token: z.string().min(8).max(200).describe('Web-service token; used for this pull only, never stored'),
+    }).strict(),
+    response: z.object({ grids: z.number(), pupils: z.number() }), errors: [502],
+    async handler({ tenant, params, query, body }) {
+      return pullFromMoodle(deps, actor(tenant.id, query.onBehalfOf), params.contextId, { baseUrl: body.moodleUrl, token: body.token });
     },
   });
 

@@ -156,6 +156,13 @@ export async function listGrids(deps: Deps, actor: Actor, contextId: string): Pr
     .map((r) => ({ id: r.id, pupilId: r.pupil_id, framework: r.framework, title: r.title, standardReachedAt: r.standard_reached_at?.toISOString() ?? null }));
 }
 
+/** ACC-01 for writes to a context's grids as a whole (e.g. a pull from Moodle): teachers of the context only. */
+export async function authorizeGridWrites(deps: Deps, actor: Actor, contextId: string): Promise<void> {
+  const facts = await factsOf(deps.db, actor, contextId);
+  const decision = decideGrid('write', facts, { pupilId: '', standardReachedAt: null, restricted: false }, { selfAssessmentAllowed: false });
+  enforce(deps, actor, contextId, 'competency.grid.pull', 'context', contextId, decision);
+}
+
 export interface ClassOverview {
   contextId: string;
   framework: string;
