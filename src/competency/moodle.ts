@@ -107,7 +107,7 @@ export async function pullFromMoodle(deps: svc.Deps, actor: svc.Actor, contextId
       const framework = uc.competency.framework?.idnumber || uc.competency.framework?.shortname || `framework-${uc.competency.framework?.id ?? 0}`;
       const items = byFramework.get(framework) ?? [];
       items.push({
-        competencyId: uc.competency.competency.idnumber || `moodle-${uc.competency.competency.id}`,
+        competencyId: /^[^\s/?#%\\]{1,100}$/.test(uc.competency.competency.idnumber) ? uc.competency.competency.idnumber : `moodle-${uc.competency.competency.id}`,
         title: uc.competency.competency.shortname,
         position: items.length,
         teacherAssessment: levelFromMoodleGrade(uc.usercompetencycourse.grade, settings.gradingScheme.length),

@@ -15,7 +15,8 @@ import { pullFromMoodle } from './moodle.js';
 
 const LMS = { scopes: ['lms'] as const };
 const id = z.uuid();
-const competencyId = z.string().regex(/^[A-Za-z0-9_.:\-/]{1,100}$/, { message: 'Buchstaben, Ziffern und _.:-/ (1–100 Zeichen)' });
+export const COMPETENCY_ID = /^[^\s/?#%\\]{1,100}$/;
+const competencyId = z.string().regex(COMPETENCY_ID, { message: '1–100 Zeichen ohne Leerzeichen und ohne / ? # % \\' });
 const level = z.number().int().min(0).max(9).nullable().describe('Index in the tenant\'s grading scheme (settings.competency.gradingScheme), lowest first; null = not assessed');
 const instant = z.iso.datetime({ offset: true });
 
