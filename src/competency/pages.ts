@@ -123,7 +123,7 @@ ${views.length ? views.map((v) => pupilGrid(v, p, settings.selfAssessment)) : ht
     }
     const frameworks = [...new Set(grids.map((g) => g.framework))];
     const framework = typeof req.query.framework === 'string' && frameworks.includes(req.query.framework) ? req.query.framework : frameworks[0];
-    const overview = framework ? await svc.classOverview(d, p.actor, p.contextId, framework, settings.gradingScheme) : null;
+    const overview = framework ? await svc.classOverview(d, p.actor, p.contextId, framework) : null;
     const names = await namesOf(ctx, p.actor.tenantId, overview?.pupils.map((x) => x.pupilId) ?? []);
     const pupils = [...(overview?.pupils ?? [])].sort((a, b) => (names.get(a.pupilId) ?? '').localeCompare(names.get(b.pupilId) ?? '', 'de'));
     const body = html`<h1>${tr(locale, { de: 'Kompetenzraster: Klassenübersicht', en: 'Competency grids: class overview' })}</h1>

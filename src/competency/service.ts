@@ -10,6 +10,7 @@ import type { DB } from '../db/schema.js';
 import { isRestricted } from '../privacy/restrictions.js';
 import type { Clock } from '../shared/clock.js';
 import { ProblemError } from '../shared/errors.js';
+import { tenantSettingsSchema } from '../tenants/settings.js';
 import { findById } from '../tenants/store.js';
 import { decideGrid, decideLeb, decideLebCreate, type CallerFacts, type Decision, teachesHere } from './policy.js';
 import * as store from './store.js';
@@ -40,10 +41,17 @@ export async function competencySettings(db: Kysely<DB>, tenantId: string): Prom
 }
 
 async function factsOf(db: Kysely<DB>, actor: Actor, contextId: string): Promise<CallerFacts> {
-  const { context, user } = await store.contextAndCaller(db, actor.tenantId, actor.userId, contextId);
-  if (!context) throw new ProblemError(404, 'not-found', 'Diesen Kurs bzw. diese Gruppe gibt es in dieser Schule nicht.', { ruleIds: ['ACC-04'] });
+  return (await factsAndSettings(db, actor, contextId)).facts;
+}
+
+/** The context check, the caller's verified roles and the tenant's competency settings in one round trip. */
+async function factsAndSettings(db: Kysely<DB>, actor: Actor, contextId: string): Promise<{ facts: CallerFacts; settings: CompetencySettings }> {
+  const { context, user, settings } = await store.contextAndCaller(db, actor.tenantId, actor.userId, contextId);
+  if (!context || settings === null || settings === undefined) {
+    throw new ProblemError(404, 'not-found', 'Diesen Kurs bzw. diese Gruppe gibt es in dieser Schule nicht.', { ruleIds: ['ACC-04'] });
+  }
   if (!user) throw new ProblemError(404, 'not-found', 'Die handelnde Person ist in dieser Schule nicht bekannt.', { ruleIds: ['ACC-04'] });
-  return user;
+  return { facts: user, settings: tenantSettingsSchema.parse(settings).competency };
 }
 
 function enforce(deps: Deps, actor: Actor, contextId: string, action: string, objectType: string, objectId: string | undefined, decision: Decision): void {
@@ -172,11 +180,11 @@ export interface ClassOverview {
 }
 
 /** ACC-01: the pupils × competencies table, for the context's teachers only. */
-export async function classOverview(deps: Deps, actor: Actor, contextId: string, framework: string, scheme?: string[]): Promise<ClassOverview> {
-  const facts = await factsOf(deps.db, actor, contextId);
+export async function classOverview(deps: Deps, actor: Actor, contextId: string, framework: string): Promise<ClassOverview> {
+  const { facts, settings } = await factsAndSettings(deps.db, actor, contextId);
   const decision = teachesHere(facts) ? ({ allow: true, ruleIds: ['ACC-01'] } as Decision) : decideGrid('read', facts, { pupilId: '', standardReachedAt: null, restricted: false }, { selfAssessmentAllowed: false });
   enforce(deps, actor, contextId, 'competency.grid.overview', 'context', contextId, decision);
-  const gradingScheme = scheme ?? (await competencySettings(deps.db, actor.tenantId)).gradingScheme;
+  const gradingScheme = settings.gradingScheme;
   const cells = await store.overviewCells(deps.db, actor.tenantId, contextId, framework);
   const competencies = new Map<string, { competencyId: string; title: string; order: number }>();
   const pupils: ClassOverview['pupils'] = [];

@@ -16,18 +16,19 @@ export const LEB_CATEGORY = 'competency.lebs';
  * verified roles there and elsewhere in the tenant. `user` is null when the
  * person is unknown in this tenant or deleted.
  */
-export async function contextAndCaller(db: Kysely<DB>, tenantId: string, userId: string, contextId: string): Promise<{ context: boolean; user: CallerFacts | null }> {
-  const row = await sql<{ context: boolean; user: boolean; memberships: { c: string; r: AppRole[] }[] | null }>`
+export async function contextAndCaller(db: Kysely<DB>, tenantId: string, userId: string, contextId: string): Promise<{ context: boolean; user: CallerFacts | null; settings: unknown }> {
+  const row = await sql<{ context: boolean; user: boolean; memberships: { c: string; r: AppRole[] }[] | null; settings: unknown }>`
     select
+      (select settings from tenants where id = ${tenantId} and deleted_at is null) as settings,
       exists (select 1 from contexts where id = ${contextId} and tenant_id = ${tenantId} and deleted_at is null) as context,
       exists (select 1 from users where id = ${userId} and tenant_id = ${tenantId} and deleted_at is null) as user,
       (select json_agg(json_build_object('c', context_id, 'r', roles)) from memberships where tenant_id = ${tenantId} and user_id = ${userId}) as memberships`.execute(db);
   const r = row.rows[0]!;
-  if (!r.user) return { context: r.context, user: null };
+  if (!r.user) return { context: r.context, user: null, settings: r.settings };
   const here = new Set<AppRole>();
   const elsewhere = new Set<AppRole>();
   for (const m of r.memberships ?? []) for (const role of m.r) (m.c === contextId ? here : elsewhere).add(role);
-  return { context: r.context, user: { userId, rolesHere: [...here], rolesElsewhere: [...elsewhere] } };
+  return { context: r.context, user: { userId, rolesHere: [...here], rolesElsewhere: [...elsewhere] }, settings: r.settings };
 }
 
 /** The caller's verified roles here and elsewhere in the tenant; null when the user is unknown or deleted. */
