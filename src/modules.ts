@@ -7,6 +7,9 @@ import type { Migration } from 'kysely';
 import type { Mount } from './app.js';
 import { auditMigrations } from './audit/migrations.js';
 import { auditPrivacy } from './audit/privacy.js';
+import { competencyPrivacy, competencyRetention } from './competency/index.js';
+import { competencyMount } from './competency/routes.js';
+import { competencyMigrations } from './competency/migrations.js';
 import { conferenceMigrations } from './conference/migrations.js';
 import { conferencePrivacy } from './conference/privacy.js';
 import { recordingCleanup, roomCleanup } from './conference/retention.js';
@@ -16,6 +19,7 @@ import { consentMigrations } from './consent/migrations.js';
 import { consentPrivacy } from './consent/privacy.js';
 import { identityMigrations } from './identity/migrations.js';
 import { identityPrivacy } from './identity/privacy.js';
+import { identityRoutesMount } from './identity/routes.js';
 import { iservMigrations } from './iserv/migrations.js';
 import { iservMount } from './iserv/routes.js';
 import type { PrivacyProvider } from './privacy/registry.js';
@@ -35,6 +39,7 @@ export const moduleMigrations: Record<string, Migration>[] = [
   restrictionMigrations,
   iservMigrations,
   retentionMigrations,
+  competencyMigrations,
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
@@ -44,16 +49,20 @@ export const privacyProviders: PrivacyProvider[] = [
   consentPrivacy,
   retentionPrivacy,
   conferencePrivacy,
+  competencyPrivacy,
 ];
 
 export const retentionCategories: RetentionCategory[] = [
   ...ownRetentionCategories,
   roomCleanup,
   recordingCleanup,
+  ...competencyRetention,
 ];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
 export const mounts: Mount[] = [
+  identityRoutesMount,
+  competencyMount,
   iservMount,
   retentionMount,
   conferenceMount,

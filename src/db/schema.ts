@@ -1,4 +1,5 @@
 import type { AuditTables } from '../audit/tables.js';
+import type { CompetencyTables } from '../competency/tables.js';
 import type { ConferenceTables } from '../conference/tables.js';
 import type { ConsentTables } from '../consent/tables.js';
 import type { IdentityTables } from '../identity/tables.js';
@@ -17,3 +18,4 @@ export interface DB
     RestrictionTables,
     IServTables,
     RetentionTables {}
+export interface DB extends TenantTables, IdentityTables, AuditTables, ConferenceTables, ConsentTables, RestrictionTables, CompetencyTables {}

@@ -20,6 +20,8 @@ export const problemTitles: Record<string, { de: string; en: string }> = {
   'upstream-failed': { de: 'Ein angebundenes System antwortet nicht wie erwartet', en: 'A connected system did not answer as expected' },
   'database-unavailable': { de: 'Die Datenbank ist gerade nicht erreichbar', en: 'The database is not reachable right now' },
   'not-ready': { de: 'Der Dienst ist noch nicht bereit', en: 'The service is not ready yet' },
+  restricted: { de: 'Verarbeitung eingeschränkt (Art. 18 DSGVO)', en: 'Processing restricted (Art. 18 GDPR)' },
+  'batch-item-failed': { de: 'Ein Eintrag des Stapels wurde abgelehnt; nichts wurde gespeichert', en: 'An entry of the batch was refused; nothing was saved' },
   gone: { de: 'Nicht mehr verfügbar', en: 'No longer available' },
   internal: { de: 'Interner Fehler', en: 'Internal error' },
 };
