@@ -14,6 +14,10 @@ import { identityMigrations } from './identity/migrations.js';
 import { identityPrivacy } from './identity/privacy.js';
 import type { PrivacyProvider } from './privacy/registry.js';
 import { restrictionMigrations } from './privacy/restrictions.js';
+import { privacyMigrations } from './privacy/migrations.js';
+import { privacyPrivacy } from './privacy/privacy.js';
+import { exportFileRetention, requestRecordRetention } from './privacy/retention.js';
+import { registerPrivacyRoutes } from './privacy/routes.js';
 import type { RetentionCategory } from './retention/registry.js';
 import { tenantMigrations } from './tenants/migrations.js';
 
@@ -25,12 +29,13 @@ export const moduleMigrations: Record<string, Migration>[] = [
   conferenceMigrations,
   consentMigrations,
   restrictionMigrations,
+  privacyMigrations,
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
-export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivacy, consentPrivacy];
+export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivacy, consentPrivacy, privacyPrivacy];
 
-export const retentionCategories: RetentionCategory[] = [];
+export const retentionCategories: RetentionCategory[] = [exportFileRetention, requestRecordRetention];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
-export const mounts: Mount[] = [];
+export const mounts: Mount[] = [registerPrivacyRoutes];
