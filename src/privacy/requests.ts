@@ -27,6 +27,11 @@ export type Actor =
   | { kind: 'token'; tenantId: string; tokenId: string; scopes: readonly string[] }
   | { kind: 'system'; tenantId: string };
 
+/** Whom a download link is bound to: the requester's own user id, or the DPO session / token. */
+function linkHolder(actor: Actor): string {
+  return actor.kind === 'subject' ? `subject:${actor.userId}` : actorName(actor);
+}
+
 /** How the admin-action log names the actor (RET-03): the requester as `subject` (the request names them), others by id. */
 export function actorName(actor: Actor): string {
   switch (actor.kind) {
@@ -402,7 +407,7 @@ export async function createDownloadLink(ctx: AppContext, actor: Actor, id: stri
     const token = newToken('sbd');
     const now = ctx.clock.now();
     const expiresAt = new Date(now.getTime() + DOWNLOAD_LINK_TTL_MS);
-    await trx.insertInto('privacy_download_links').values({ token_hash: hashToken(token), request_id: id, tenant_id: actor.tenantId, issued_to: actorName(actor), created_at: now, expires_at: expiresAt }).execute();
+    await trx.insertInto('privacy_download_links').values({ token_hash: hashToken(token), request_id: id, tenant_id: actor.tenantId, issued_to: linkHolder(actor), created_at: now, expires_at: expiresAt }).execute();
     await ctx.audit.admin(trx, { tenantId: actor.tenantId, actor: actorName(actor), action: 'privacy.download.link', objectType: 'privacy_request', objectId: id, ruleIds: ['DSR-05'] });
     return { token, expiresAt };
   });
@@ -416,7 +421,7 @@ export async function createDownloadLink(ctx: AppContext, actor: Actor, id: stri
 export async function useDownloadLink(ctx: AppContext, actor: Actor, token: string): Promise<{ requestId: string; chunks: AsyncGenerator<Buffer> }> {
   const requestId = await ctx.db.transaction().execute(async (trx) => {
     const link = await trx.selectFrom('privacy_download_links').selectAll().where('token_hash', '=', hashToken(token)).forUpdate().executeTakeFirst();
-    if (!link || link.tenant_id !== actor.tenantId || link.issued_to !== actorName(actor)) throw new ProblemError(404, 'not-found', 'Dieser Download-Link ist unbekannt.', { ruleIds: ['DSR-05'] });
+    if (!link || link.tenant_id !== actor.tenantId || link.issued_to !== linkHolder(actor)) throw new ProblemError(404, 'not-found', 'Dieser Download-Link ist unbekannt.', { ruleIds: ['DSR-05'] });
     const now = ctx.clock.now();
     if (link.used_at) throw new ProblemError(410, 'gone', 'Dieser Download-Link wurde schon benutzt; bitte einen neuen anfordern (DSR-05).', { ruleIds: ['DSR-05'] });
     if (link.expires_at <= now) throw new ProblemError(410, 'gone', 'Dieser Download-Link ist abgelaufen; bitte einen neuen anfordern (DSR-05).', { ruleIds: ['DSR-05'] });

@@ -42,7 +42,7 @@ export interface PrivacyTables {
     token_hash: string;
     request_id: string;
     tenant_id: string;
-    /** `subject` (the requester's session), `user:<id>` (a DPO's session) or `token:<id>` (a DPO token). */
+    /** `subject:<user id>` (the requester's session), `user:<id>` (a DPO's session) or `token:<id>` (a DPO token). */
     issued_to: string;
     created_at: Timestamp;
     expires_at: Timestamp;
