@@ -1,10 +1,15 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import yazl from 'yazl';
 import type { DB } from '../db/schema.js';
 import { escapeHtml } from '../web/html.js';
-import type { DataCategory, DataSubject, PrivacyRegistry, PrivacyProvider } from './registry.js';
+import type { DataCategory, DataSubject, PrivacyRegistry } from './registry.js';
 
 /** Bumped when the layout of data.json changes incompatibly (DSR-02). */
 export const EXPORT_SCHEMA_VERSION = 1;
@@ -15,6 +20,7 @@ const HTML_ROWS = 200;
 
 export interface ArchiveMeta {
   requestId: string;
+  userId: string;
   tenantName: string;
   generatedAt: Date;
 }
@@ -23,8 +29,10 @@ interface CategoryStats {
   described: DataCategory | null;
   provider: string;
   count: number;
-  columns: Set<string>;
+  columns: Map<string, number>;
   sample: Record<string, unknown>[];
+  json: Spool | null;
+  csv: Spool | null;
 }
 
 export interface ArchiveSummary {
@@ -36,10 +44,11 @@ export interface ArchiveSummary {
 
 /**
  * Builds the export archive (DSR-01, DSR-02) from every registered provider and
- * hands it on in sealed chunks while it is built. Providers' exports are async
- * iterables consumed row by row, so memory stays flat however long the
- * activity log is: data.json is written while it is read; each CSV is a second
- * pass over its category; index.html shows the first rows and the counts.
+ * hands it on in sealed chunks while it is built. Each provider's export is read
+ * once, row by row; rows go to per-category spool files (sealed with a key that
+ * exists only in this process for these seconds), so memory stays flat however
+ * long the activity log is. The archive is then assembled from the spools:
+ * data.json grouped by category, a CSV per category, index.html.
  */
 export async function buildArchive(
   db: Kysely<DB>,
@@ -50,43 +59,115 @@ export async function buildArchive(
   key: Buffer,
 ): Promise<ArchiveSummary> {
   const stats = new Map<string, CategoryStats>();
+  const fresh = (described: DataCategory | null, provider: string): CategoryStats => ({ described, provider, count: 0, columns: new Map(), sample: [], json: null, csv: null });
   for (const provider of registry.all()) {
-    for (const category of provider.describe()) stats.set(category.category, { described: category, provider: provider.name, count: 0, columns: new Set(), sample: [] });
+    for (const category of provider.describe()) stats.set(category.category, fresh(category, provider.name));
   }
-
-  const zip = new yazl.ZipFile();
-  let failure: unknown = null;
-  const fail = (error: unknown) => {
-    failure ??= error;
-    (zip.outputStream as Readable).destroy(error instanceof Error ? error : new Error(String(error)));
-  };
-
-  const writer = sealChunks(zip.outputStream, meta.requestId, key, writeChunk);
-  const mtime = meta.generatedAt;
-
-  const json = Readable.from(dataJson(db, registry, subject, meta, stats), { objectMode: false });
-  json.on('error', fail);
-  const jsonDone = new Promise<void>((resolve) => json.on('end', resolve));
-  zip.addReadStream(json, 'data.json', { mtime });
-
+  const dir = await mkdtemp(path.join(tmpdir(), 'schulbruecke-export-'));
   try {
-    await Promise.race([jsonDone, writer.then(() => undefined)]);
-    if (failure) throw failure;
+    for (const provider of registry.all()) {
+      for await (const item of provider.export(db, subject)) {
+        // Rows under a category the provider did not describe are exported too (nothing is forgotten), flagged.
+        let s = stats.get(item.category);
+        if (!s) stats.set(item.category, (s = fresh(null, provider.name)));
+        await spoolRow(dir, s, item.row);
+      }
+    }
+    for (const s of stats.values()) {
+      await s.json?.close();
+      await s.csv?.close();
+    }
+
+    const zip = new yazl.ZipFile();
+    const out = zip.outputStream as Readable;
+    const writer = sealChunks(out, meta.requestId, key, writeChunk);
+    const fail = (error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error)));
+    const mtime = meta.generatedAt;
+    const json = Readable.from(dataJson(meta, stats), { objectMode: false });
+    json.on('error', fail);
+    zip.addReadStream(json, 'data.json', { mtime });
     for (const [category, s] of stats) {
-      if (s.count === 0) continue;
-      const csv = Readable.from(csvRows(db, registry, subject, category, s), { objectMode: false });
+      if (!s.csv) continue;
+      const csv = Readable.from(csvFile(s), { objectMode: false });
       csv.on('error', fail);
       zip.addReadStream(csv, `csv/${category}.csv`, { mtime });
     }
     zip.addBuffer(Buffer.from(indexHtml(meta, stats), 'utf8'), 'index.html', { mtime });
     zip.end();
     const written = await writer;
-    if (failure) throw failure;
     return { ...written, counts: Object.fromEntries([...stats].map(([c, s]) => [c, s.count])) };
-  } catch (error) {
-    fail(error);
-    await writer.catch(() => undefined);
-    throw error;
+  } finally {
+    for (const s of stats.values()) {
+      s.json?.abandon();
+      s.csv?.abandon();
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function spoolRow(dir: string, s: CategoryStats, row: Record<string, unknown>): Promise<void> {
+  s.json ??= new Spool(path.join(dir, `${randomBytes(8).toString('hex')}.json`));
+  s.csv ??= new Spool(path.join(dir, `${randomBytes(8).toString('hex')}.csv`));
+  await s.json.write(`${s.count === 0 ? '\n' : ',\n'}   ${JSON.stringify(row)}`);
+  for (const key of Object.keys(row)) if (!s.columns.has(key)) s.columns.set(key, s.columns.size);
+  // Columns are only ever appended, so each line's cells are a prefix of the final header.
+  const cells: string[] = [];
+  for (const column of s.columns.keys()) cells.push(csvCell(row[column]));
+  await s.csv.write(cells.join(';') + '\r\n');
+  s.count++;
+  if (s.sample.length < HTML_ROWS) s.sample.push(row);
+}
+
+/**
+ * An append-only temporary file, sealed with AES-256-GCM under a random key held
+ * only in memory: personal data never lies in clear on disk, not even for seconds.
+ */
+class Spool {
+  private readonly key = randomBytes(32);
+  private readonly iv = randomBytes(12);
+  private readonly cipher;
+  private readonly file: WriteStream;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private tag: Buffer | null = null;
+
+  constructor(private readonly file_path: string) {
+    this.cipher = createCipheriv('aes-256-gcm', this.key, this.iv);
+    this.file = createWriteStream(file_path, { mode: 0o600 });
+  }
+
+  async write(text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingBytes += text.length;
+    if (this.pendingBytes >= 64 * 1024) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.pending.length) return;
+    const data = this.cipher.update(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.file.write(data)) await once(this.file, 'drain');
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    const tail = this.cipher.final();
+    this.tag = this.cipher.getAuthTag();
+    this.file.end(tail);
+    await once(this.file, 'finish');
+  }
+
+  abandon(): void {
+    if (!this.file.closed) this.file.destroy();
+  }
+
+  async *read(): AsyncGenerator<Buffer> {
+    if (!this.tag) throw new Error('spool not closed');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, this.iv);
+    decipher.setAuthTag(this.tag);
+    for await (const chunk of createReadStream(this.file_path, { highWaterMark: 256 * 1024 })) yield decipher.update(chunk as Buffer);
+    yield decipher.final();
   }
 }
 
@@ -158,93 +239,37 @@ async function sealChunks(
   return { bytes, chunks: seq };
 }
 
-/** A provider's rows of one category; providers that yield several categories are read once per category. */
-async function* rowsOf(db: Kysely<DB>, provider: PrivacyProvider, subject: DataSubject, category: string, single: boolean) {
-  for await (const item of provider.export(db, subject)) {
-    if (single || item.category === category) yield item;
-  }
-}
-
-async function* dataJson(db: Kysely<DB>, registry: PrivacyRegistry, subject: DataSubject, meta: ArchiveMeta, stats: Map<string, CategoryStats>): AsyncGenerator<Buffer> {
+async function* dataJson(meta: ArchiveMeta, stats: Map<string, CategoryStats>): AsyncGenerator<Buffer> {
   const head = {
     schemaVersion: EXPORT_SCHEMA_VERSION,
     generatedAt: meta.generatedAt.toISOString(),
     controller: meta.tenantName,
     requestId: meta.requestId,
-    subject: { userId: subject.userId },
+    subject: { userId: meta.userId },
     ruleIds: ['DSR-01', 'DSR-02'],
   };
   const headText = JSON.stringify(head, null, 1);
   yield Buffer.from(`${headText.slice(0, -2)},\n "categories": {`);
-  let firstCategory = true;
-  const undescribed = new Set<string>();
-  for (const provider of registry.all()) {
-    const categories = provider.describe().map((c) => c.category);
-    for (const category of categories) {
-      const s = stats.get(category)!;
-      const d = s.described!;
-      const info = { provider: provider.name, table: d.table, fields: d.fields, purpose: d.purpose, retentionRule: d.retentionRule, legalBasis: d.legalBasis ?? null };
-      yield Buffer.from(`${firstCategory ? '' : ','}\n  ${JSON.stringify(category)}: ${JSON.stringify(info).slice(0, -1)},"rows": [`);
-      firstCategory = false;
-      let batch: string[] = [];
-      for await (const item of rowsOf(db, provider, subject, category, categories.length === 1)) {
-        if (item.category !== category) {
-          if (!stats.has(item.category)) undescribed.add(item.category);
-          continue;
-        }
-        batch.push(`${s.count === 0 ? '\n' : ',\n'}   ${JSON.stringify(item.row)}`);
-        record(s, item.row);
-        if (batch.length >= 500) {
-          yield Buffer.from(batch.join(''));
-          batch = [];
-        }
-      }
-      batch.push(`],"count": ${s.count}}`);
-      yield Buffer.from(batch.join(''));
-    }
-    // Rows a provider yields under a category it does not describe are exported too (nothing is forgotten), flagged.
-    for (const category of [...undescribed]) {
-      if (stats.has(category)) continue;
-      const s: CategoryStats = { described: null, provider: provider.name, count: 0, columns: new Set(), sample: [] };
-      stats.set(category, s);
-      yield Buffer.from(`${firstCategory ? '' : ','}\n  ${JSON.stringify(category)}: {"provider": ${JSON.stringify(provider.name)}, "undescribed": true, "rows": [`);
-      firstCategory = false;
-      for await (const item of provider.export(db, subject)) {
-        if (item.category !== category) continue;
-        yield Buffer.from(`${s.count === 0 ? '\n' : ',\n'}   ${JSON.stringify(item.row)}`);
-        record(s, item.row);
-      }
-      yield Buffer.from(`],"count": ${s.count}}`);
-    }
-    undescribed.clear();
+  let first = true;
+  for (const [category, s] of stats) {
+    const d = s.described;
+    const info = d
+      ? { provider: s.provider, table: d.table, fields: d.fields, purpose: d.purpose, retentionRule: d.retentionRule, legalBasis: d.legalBasis ?? null, count: s.count }
+      : { provider: s.provider, undescribed: true, count: s.count };
+    yield Buffer.from(`${first ? '' : ','}\n  ${JSON.stringify(category)}: ${JSON.stringify(info).slice(0, -1)},"rows": [`);
+    first = false;
+    if (s.json) yield* s.json.read();
+    yield Buffer.from(']}');
   }
   yield Buffer.from('\n }\n}\n');
-}
-
-function record(s: CategoryStats, row: Record<string, unknown>): void {
-  s.count++;
-  for (const key of Object.keys(row)) s.columns.add(key);
-  if (s.sample.length < HTML_ROWS) s.sample.push(row);
 }
 
 const BOM = '\ufeff';
 
 /** Semicolon-separated (German spreadsheets), UTF-8 with BOM; cells that a spreadsheet would run as a formula are defused. */
-async function* csvRows(db: Kysely<DB>, registry: PrivacyRegistry, subject: DataSubject, category: string, s: CategoryStats): AsyncGenerator<Buffer> {
-  const provider = registry.all().find((p) => p.name === s.provider)!;
-  const columns = [...s.columns];
-  yield Buffer.from(BOM + columns.map(csvCell).join(';') + '\r\n');
-  let batch: string[] = [];
-  const single = provider.describe().length === 1 && s.described !== null;
-  for await (const item of rowsOf(db, provider, subject, category, single)) {
-    if (item.category !== category) continue;
-    batch.push(columns.map((c) => csvCell(item.row[c])).join(';') + '\r\n');
-    if (batch.length >= 1000) {
-      yield Buffer.from(batch.join(''));
-      batch = [];
-    }
-  }
-  if (batch.length) yield Buffer.from(batch.join(''));
+async function* csvFile(s: CategoryStats): AsyncGenerator<Buffer> {
+  yield Buffer.from(BOM + [...s.columns.keys()].map(csvCell).join(';') + '\r\n');
+  if (s.csv) yield* s.csv.read();
 }
 
 export function cellText(value: unknown): string {
@@ -268,7 +293,7 @@ function indexHtml(meta: ArchiveMeta, stats: Map<string, CategoryStats>): string
   const e = escapeHtml;
   const sections = [...stats].map(([category, s]) => {
     const d = s.described;
-    const columns = [...s.columns];
+    const columns = [...s.columns.keys()];
     const table = s.count
       ? `<table><thead><tr>${columns.map((c) => `<th scope="col">${e(c)}</th>`).join('')}</tr></thead><tbody>${s.sample
           .map((row) => `<tr>${columns.map((c) => `<td>${e(cellText(row[c]))}</td>`).join('')}</tr>`)

@@ -330,7 +330,7 @@ async function carryOut(ctx: AppContext, trx: Kysely<DB>, row: RequestRow, actor
         trx,
         ctx.privacy,
         subject,
-        { requestId: row.id, tenantName: tenant.name, generatedAt: ctx.clock.now() },
+        { requestId: row.id, userId: row.user_id, tenantName: tenant.name, generatedAt: ctx.clock.now() },
         async (seq, data) => {
           await trx.insertInto('privacy_export_chunks').values({ request_id: row.id, seq, data }).execute();
         },
