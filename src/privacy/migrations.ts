@@ -26,6 +26,8 @@ export const privacyMigrations: Record<string, Migration> = {
         )`,
         `create index privacy_requests_user on privacy_requests (tenant_id, user_id)`,
         `create index privacy_requests_status on privacy_requests (tenant_id, status)`,
+        // DSR-05: one open request per person and type, also when two arrive at once.
+        `create unique index privacy_requests_one_open on privacy_requests (tenant_id, user_id, type) where status in ('pending', 'awaiting_approval', 'approved', 'processing')`,
         `create table privacy_export_chunks (
           request_id uuid not null references privacy_requests(id) on delete cascade,
           seq integer not null,

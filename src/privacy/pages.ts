@@ -3,7 +3,9 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { AppContext } from '../context.js';
 import { requestLocale, type Locale } from '../http/locale.js';
 import { loadSession, type Session } from '../session/index.js';
+import { DAY } from '../shared/clock.js';
 import { ProblemError } from '../shared/errors.js';
+import { toTenant } from '../tenants/store.js';
 import { html, layout, type Raw } from '../web/html.js';
 import { REQUEST_TYPES, statusLabel, transition, type RequestStatus, type RequestType } from './policy.js';
 import { processingRegister, registerHtml } from './register.js';
@@ -88,6 +90,8 @@ export function registerPages(app: Express, ctx: AppContext): void {
       const l = requestLocale(req);
       const de = l === 'de';
       const requests = await listRequests(ctx.db, session.tenantId, { userId: session.userId });
+      const tenant = toTenant(await ctx.db.selectFrom('tenants').selectAll().where('id', '=', session.tenantId).executeTakeFirstOrThrow());
+      const exportDays = tenant.settings.retention.exportFileDays;
       const categories = processingRegister(ctx.privacy);
       const notice = typeof req.query.done === 'string' ? html`<div class="notice ok" role="status"><p>${de ? 'Ihr Antrag wurde gespeichert.' : 'Your request was saved.'}</p></div>` : '';
       const body = html`<h1>${de ? 'Meine Daten' : 'My data'}</h1>
@@ -100,7 +104,10 @@ ${requests.length
 ${requests.map((r) => {
   const status = r.status as RequestStatus;
   const actions: Raw[] = [];
-  if (status === 'download_ready') actions.push(html`<form method="post" action="/privacy/me/requests/${r.id}/download">${csrfField(session)}<button type="submit">${de ? 'Archiv herunterladen' : 'Download archive'}</button></form>`);
+  if (status === 'download_ready') {
+    const until = r.ready_at ? new Date(r.ready_at.getTime() + exportDays * DAY) : null;
+    actions.push(html`<form method="post" action="/privacy/me/requests/${r.id}/download">${csrfField(session)}<button type="submit">${de ? 'Archiv herunterladen' : 'Download archive'}</button></form><p class="muted">${de ? `Verfügbar bis ${when(until, l)} (RET-10).` : `Available until ${when(until, l)} (RET-10).`}</p>`);
+  }
   if (transition(status, 'cancel', r.type as RequestType).ok) actions.push(html`<form method="post" action="/privacy/me/requests/${r.id}/cancel">${csrfField(session)}<button type="submit" class="secondary">${de ? 'Zurückziehen' : 'Withdraw'}</button></form>`);
   return html`<tr><td>${TYPE_LABELS[r.type as RequestType][l]}</td><td>${when(r.created_at, l)}</td><td>${statusLabel(status, l)}${r.error ? html`<br><span class="muted">${de ? 'Fehler bei der Bearbeitung; die Schule wiederholt sie.' : 'Processing failed; the school will retry.'}</span>` : ''}</td><td>${r.dpo_comment ?? '–'}</td><td>${actions}</td></tr>`;
 })}
@@ -210,10 +217,34 @@ ${session.roles.includes('dpo') ? html`<p><a href="/privacy/dpo">${de ? 'Zu den 
         );
         const body = html`<h1>${de ? 'Anträge betroffener Personen' : 'Data-subject requests'}</h1>
 <p>${de ? 'Anträge warten auf Ihre Freigabe (DSR-05). Jede Entscheidung wird mit der Antragskennung protokolliert.' : 'Requests wait for your approval (DSR-05). Every decision is logged with the request id.'} <a href="/privacy/register">${de ? 'Verzeichnis der Verarbeitungstätigkeiten' : 'Record of processing'}</a></p>
+<section aria-labelledby="h-file"><h2 id="h-file">${de ? 'Antrag für eine Person stellen' : 'File a request for a person'}</h2>
+<form method="post" action="/privacy/dpo/requests">${csrfField(session)}
+<label for="userId">${de ? 'Kennung der Person (aus der Schulbrücke)' : 'Person id (from the bridge)'}</label><input id="userId" name="userId" required pattern="[0-9a-fA-F-]{36}">
+<label for="dpo-type">${de ? 'Art' : 'Type'}</label><select id="dpo-type" name="type">${REQUEST_TYPES.map((t) => html`<option value="${t}">${TYPE_LABELS[t][l]}</option>`)}</select>
+<label for="dpo-message">${de ? 'Nachricht (bei Berichtigung oder Frage)' : 'Message (rectification or question)'}</label><textarea id="dpo-message" name="message" rows="2" maxlength="2000"></textarea>
+<p><button type="submit">${de ? 'Antrag stellen' : 'File request'}</button></p></form></section>
 ${rows.length ? html`<table><thead><tr><th scope="col">${de ? 'Antrag' : 'Request'}</th><th scope="col">${de ? 'Person (Kennung)' : 'Person (id)'}</th><th scope="col">${de ? 'Gestellt' : 'Filed'}</th><th scope="col">Status</th><th scope="col">${de ? 'Kommentar' : 'Comment'}</th><th scope="col">${de ? 'Aktion' : 'Action'}</th></tr></thead><tbody>${rows}</tbody></table>` : html`<p>${de ? 'Keine Anträge.' : 'No requests.'}</p>`}`;
         res.type('html').send(layout({ title: de ? 'Anträge' : 'Requests', locale: l, body }));
       },
       { dpo: true },
+    ),
+  );
+
+  app.post(
+    '/privacy/dpo/requests',
+    form,
+    page(
+      ctx,
+      async (req, res, session) => {
+        const type = field(req, 'type');
+        const userId = field(req, 'userId')?.trim() ?? '';
+        if (!type || !(REQUEST_TYPES as readonly string[]).includes(type)) throw new ProblemError(422, 'validation-failed', 'Bitte eine Art des Antrags wählen.');
+        if (!UUID.test(userId)) throw new ProblemError(404, 'not-found', 'Diese Person ist bei dieser Schule nicht bekannt.', { ruleIds: ['ACC-04'] });
+        const message = field(req, 'message');
+        await fileRequest(ctx, dpoOf(session), { userId, type: type as RequestType, ...(message ? { message } : {}) });
+        res.redirect(303, '/privacy/dpo');
+      },
+      { dpo: true, csrf: true },
     ),
   );
 
@@ -295,8 +326,10 @@ ${rows.length ? html`<table><thead><tr><th scope="col">${de ? 'Antrag' : 'Reques
   );
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function uuidParam(req: Request): string {
   const id = String(req.params.id);
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new ProblemError(404, 'not-found', 'Diesen Antrag gibt es hier nicht.');
+  if (!UUID.test(id)) throw new ProblemError(404, 'not-found', 'Diesen Antrag gibt es hier nicht.');
   return id;
 }

@@ -215,9 +215,15 @@ export async function fileRequest(ctx: AppContext, actor: Actor, input: FileInpu
       current = await step(ctx, trx, current, 'approve', { kind: 'system', tenantId: actor.tenantId }, { decided_at: now }, { auto: true });
     }
     return current;
-  });
+  }).catch(openConflict);
   if (row.status === 'approved') return processRequest(ctx, row.tenant_id, row.id);
   return present(row);
+}
+
+/** Two filings at once: the partial unique index keeps one open request per person and type. */
+function openConflict(error: unknown): never {
+  if ((error as { code?: string }).code === '23505') throw new ProblemError(409, 'conflict', 'Es gibt schon einen offenen Antrag dieser Art; bitte warten Sie dessen Bearbeitung ab.', { ruleIds: ['DSR-05'] });
+  throw error;
 }
 
 function validCategories(ctx: AppContext, categories: string[]): string[] {

@@ -352,6 +352,26 @@ describeWithDatabases('DSR: data-subject requests', (use) => {
     expect(row.status).toBe('download_ready');
     const log = await adminLog(filed.body.id);
     expect(log.find((r) => r.action === 'privacy.request.approve')!.actor).toBe(`user:${dpo.userId}`);
+
+    // The DPO files for a person in the session, too; a person of another tenant does not exist here (ACC-04).
+    const byDpo = await request(t.app).post('/privacy/dpo/requests').set('Cookie', dpo.cookie).type('form').send({ csrf: dpo.csrf, userId: person.userId, type: 'objection' });
+    expect(byDpo.status).toBe(303);
+    const filedByDpo = await t.ctx.db.selectFrom('privacy_requests').select(['filed_via', 'status']).where('user_id', '=', person.userId).where('type', '=', 'objection').executeTakeFirstOrThrow();
+    expect(filedByDpo).toEqual({ filed_via: 'dpo', status: 'awaiting_approval' });
+    const stranger = await personIn(t, b.id, { roles: ['student'] });
+    const foreign = await request(t.app).post('/privacy/dpo/requests').set('Cookie', dpo.cookie).type('form').send({ csrf: dpo.csrf, userId: stranger.userId, type: 'export' });
+    expect(foreign.status).toBe(404);
+    expect(foreign.text).toContain('ACC-04');
+    const mine = await request(t.app).get('/privacy/me').set('Cookie', person.cookie);
+    expect(mine.text).toContain('Verfügbar bis');
+  });
+
+  test('DSR-05: two filings of the same kind at once leave one open request', async () => {
+    const person = await personIn(t, a.id, { roles: ['student'] });
+    const results = await Promise.all([file(lmsA, { userId: person.userId, type: 'erasure' }), file(dpoA, { userId: person.userId, type: 'erasure' })]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+    const open = await t.ctx.db.selectFrom('privacy_requests').select('id').where('user_id', '=', person.userId).execute();
+    expect(open).toHaveLength(1);
   });
 
   test('RET-10: the archive is deleted after 7 days (tenant may shorten) and the request is `expired`', async () => {
