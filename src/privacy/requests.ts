@@ -439,3 +439,25 @@ export async function useDownloadLink(ctx: AppContext, actor: Actor, token: stri
   });
   return { requestId, chunks: openArchive(ctx.db, requestId, exportKey(ctx, actor.tenantId)) };
 }
+
+/**
+ * For a scheduled job: carries out approved requests that nobody finished (the
+ * instance that approved them stopped, or a re-run is due). Requests another
+ * instance is working on are skipped (advisory lock). Returns how many ended.
+ */
+export async function processOpenRequests(ctx: AppContext, options: { olderThanMs?: number } = {}): Promise<{ done: number; failed: number }> {
+  const before = new Date(ctx.clock.now().getTime() - (options.olderThanMs ?? 5 * MINUTE));
+  const due = await ctx.db.selectFrom('privacy_requests').select(['id', 'tenant_id']).where('status', 'in', ['approved', 'processing']).where('updated_at', '<', before).orderBy('updated_at').limit(100).execute();
+  let done = 0;
+  let failed = 0;
+  for (const row of due) {
+    try {
+      const view = await processRequest(ctx, row.tenant_id, row.id);
+      if (view.status === 'processing') failed++;
+      else done++;
+    } catch (error) {
+      if (!(error instanceof ProblemError && error.status === 409)) throw error;
+    }
+  }
+  return { done, failed };
+}

@@ -8,6 +8,7 @@ import { binary, unzip } from './zip.js';
 import { hasObjection } from '../../src/consent/index.js';
 import { isRestricted } from '../../src/privacy/restrictions.js';
 import { exportFileRetention, requestRecordRetention } from '../../src/privacy/retention.js';
+import { processOpenRequests } from '../../src/privacy/requests.js';
 import type { PrivacyProvider } from '../../src/privacy/registry.js';
 import { DAY, MINUTE } from '../../src/shared/clock.js';
 
@@ -282,7 +283,7 @@ describeWithDatabases('DSR: data-subject requests', (use) => {
   }
 
   test('DSR-03: a partial failure leaves the erasure `processing` with the error, nothing half-deleted; a re-run finishes it', async () => {
-    let failures = 1;
+    let failures = 2;
     const flaky: PrivacyProvider = {
       name: 'flaky-test-module',
       describe: () => [],
@@ -304,6 +305,10 @@ describeWithDatabases('DSR: data-subject requests', (use) => {
     expect(failed.body.error).toContain('backend unreachable');
     const still = await t.ctx.db.selectFrom('activity_log').select((eb) => eb.fn.countAll<number>().as('n')).where('actor_id', '=', person.userId).executeTakeFirstOrThrow();
     expect(Number(still.n)).toBe(20);
+    // A job retries what was left behind (not at once: the DPO may be re-running it right now).
+    expect(await processOpenRequests(t.ctx)).toEqual({ done: 0, failed: 0 });
+    t.clock.advance(6 * MINUTE);
+    expect(await processOpenRequests(t.ctx)).toEqual({ done: 0, failed: 1 });
     const rerun = await request(t.app).post(`${api(a.slug)}/requests/${filed.body.id}/run`).set(auth(dpoA)).send({});
     expect(rerun.body).toMatchObject({ status: 'completed', error: null });
     expect(await t.ctx.db.selectFrom('users').select('id').where('id', '=', person.userId).executeTakeFirst()).toBeUndefined();
