@@ -30,6 +30,8 @@ interface CategoryStats {
   provider: string;
   count: number;
   columns: Map<string, number>;
+  /** The column names in the order they appeared. */
+  order: string[];
   sample: Record<string, unknown>[];
   json: Spool | null;
   csv: Spool | null;
@@ -59,7 +61,7 @@ export async function buildArchive(
   key: Buffer,
 ): Promise<ArchiveSummary> {
   const stats = new Map<string, CategoryStats>();
-  const fresh = (described: DataCategory | null, provider: string): CategoryStats => ({ described, provider, count: 0, columns: new Map(), sample: [], json: null, csv: null });
+  const fresh = (described: DataCategory | null, provider: string): CategoryStats => ({ described, provider, count: 0, columns: new Map(), order: [], sample: [], json: null, csv: null });
   for (const provider of registry.all()) {
     for (const category of provider.describe()) stats.set(category.category, fresh(category, provider.name));
   }
@@ -109,14 +111,16 @@ export async function buildArchive(
 async function spoolRow(dir: string, s: CategoryStats, row: Record<string, unknown>): Promise<void> {
   s.json ??= new Spool(path.join(dir, `${randomBytes(8).toString('hex')}.json`));
   s.csv ??= new Spool(path.join(dir, `${randomBytes(8).toString('hex')}.csv`));
-  for (const key in row) if (!s.columns.has(key)) s.columns.set(key, s.columns.size);
-  // Columns are only ever appended, so each line's cells are a prefix of the final header.
-  let line = '';
-  let first = true;
-  for (const column of s.columns.keys()) {
-    line += first ? csvCell(row[column]) : ';' + csvCell(row[column]);
-    first = false;
+  for (const key in row) {
+    if (!s.columns.has(key)) {
+      s.columns.set(key, s.columns.size);
+      s.order.push(key);
+    }
   }
+  // Columns are only ever appended, so each line's cells are a prefix of the final header.
+  const order = s.order;
+  let line = csvCell(row[order[0]!]);
+  for (let i = 1; i < order.length; i++) line += ';' + csvCell(row[order[i]!]);
   const jsonFull = s.json.add(`${s.count === 0 ? '\n' : ',\n'}   ${JSON.stringify(row)}`);
   const csvFull = s.csv.add(line + '\r\n');
   s.count++;
