@@ -24,6 +24,10 @@ import { iservMigrations } from './iserv/migrations.js';
 import { iservMount } from './iserv/routes.js';
 import type { PrivacyProvider } from './privacy/registry.js';
 import { restrictionMigrations } from './privacy/restrictions.js';
+import { privacyMigrations } from './privacy/migrations.js';
+import { privacyPrivacy } from './privacy/privacy.js';
+import { exportFileRetention, requestRecordRetention } from './privacy/retention.js';
+import { registerPrivacyRoutes } from './privacy/routes.js';
 import type { RetentionCategory } from './retention/registry.js';
 import { ownRetentionCategories, retentionMigrations, retentionPrivacy } from './retention/index.js';
 import { retentionMount } from './retention/routes.js';
@@ -40,6 +44,7 @@ export const moduleMigrations: Record<string, Migration>[] = [
   iservMigrations,
   retentionMigrations,
   competencyMigrations,
+  privacyMigrations,
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
@@ -50,6 +55,7 @@ export const privacyProviders: PrivacyProvider[] = [
   retentionPrivacy,
   conferencePrivacy,
   competencyPrivacy,
+  privacyPrivacy,
 ];
 
 export const retentionCategories: RetentionCategory[] = [
@@ -57,6 +63,8 @@ export const retentionCategories: RetentionCategory[] = [
   roomCleanup,
   recordingCleanup,
   ...competencyRetention,
+  exportFileRetention,
+  requestRecordRetention,
 ];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
@@ -67,4 +75,5 @@ export const mounts: Mount[] = [
   retentionMount,
   conferenceMount,
   (_app, api, ctx) => registerConsentRoutes(api, ctx),
+  registerPrivacyRoutes,
 ];

@@ -19,21 +19,24 @@ export const auditPrivacy: PrivacyProvider = {
     },
   ],
   async *export(db, subject) {
-    // Keyset paging keeps memory flat for users with many entries.
+    // Keyset paging keeps memory flat for users with many entries. Entries have no
+    // unique key and may share a timestamp, so a page ends before its last
+    // timestamp and that timestamp's entries are read together (none lost at a page edge).
+    const columns = ['at', 'action', 'object_type', 'object_id', 'outcome', 'rule_ids', 'context_id'] as const;
+    const base = () => db.selectFrom('activity_log').select(columns).where('tenant_id', '=', subject.tenantId).where('actor_id', '=', subject.userId);
     let after: Date | null = null;
     for (;;) {
-      let query = db
-        .selectFrom('activity_log')
-        .select(['at', 'action', 'object_type', 'object_id', 'outcome', 'rule_ids', 'context_id'])
-        .where('tenant_id', '=', subject.tenantId)
-        .where('actor_id', '=', subject.userId)
-        .orderBy('at')
-        .limit(PAGE);
+      let query = base().orderBy('at').limit(PAGE);
       if (after) query = query.where('at', '>', after);
       const rows = await query.execute();
-      for (const row of rows) yield { category: 'audit.activity', row };
-      if (rows.length < PAGE) return;
-      after = rows[rows.length - 1]!.at;
+      if (rows.length < PAGE) {
+        for (const row of rows) yield { category: 'audit.activity', row };
+        return;
+      }
+      const edge = rows[rows.length - 1]!.at;
+      for (const row of rows) if (row.at.getTime() !== edge.getTime()) yield { category: 'audit.activity', row };
+      for (const row of await base().where('at', '=', edge).execute()) yield { category: 'audit.activity', row };
+      after = edge;
     }
   },
   async erase(trx, subject) {

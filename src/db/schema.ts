@@ -19,3 +19,5 @@ export interface DB
     IServTables,
     RetentionTables {}
 export interface DB extends TenantTables, IdentityTables, AuditTables, ConferenceTables, ConsentTables, RestrictionTables, CompetencyTables {}
+import type { PrivacyTables } from '../privacy/tables.js';
+export interface DB extends TenantTables, IdentityTables, AuditTables, ConferenceTables, ConsentTables, RestrictionTables, PrivacyTables {}
