@@ -16,6 +16,8 @@ import type { PrivacyProvider } from './privacy/registry.js';
 import { restrictionMigrations } from './privacy/restrictions.js';
 import type { RetentionCategory } from './retention/registry.js';
 import { tenantMigrations } from './tenants/migrations.js';
+import { ltiMigrations } from '../lti/migrations.js';
+import { ltiMount } from '../lti/routes.js';
 
 /** Forward-only; names sort globally, each module in its own number range (see src/db/migrations.ts). */
 export const moduleMigrations: Record<string, Migration>[] = [
@@ -25,6 +27,7 @@ export const moduleMigrations: Record<string, Migration>[] = [
   conferenceMigrations,
   consentMigrations,
   restrictionMigrations,
+  ltiMigrations,
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
@@ -33,4 +36,4 @@ export const privacyProviders: PrivacyProvider[] = [identityPrivacy, auditPrivac
 export const retentionCategories: RetentionCategory[] = [];
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
-export const mounts: Mount[] = [];
+export const mounts: Mount[] = [ltiMount];
