@@ -89,6 +89,8 @@ export class LtiPlatform {
   readonly registrations: Record<string, unknown>[] = [];
   registrationToken = '';
   tokenRequests = 0;
+  /** Why the last signed message from the tool was refused (for test diagnostics). */
+  lastError = '';
   jwksRequests = 0;
 
   constructor(options: PlatformOptions = {}) {
@@ -207,9 +209,10 @@ export class LtiPlatform {
     );
   }
 
+  /** Messages the tool signs through ltijs carry wall-clock times (jsonwebtoken), so they are checked against the wall clock. */
   private async verifyFromTool(jwt: string, audience: string): Promise<JWTPayload> {
     if (!this.toolJwksUrl) throw new Error('toolJwksUrl not set');
-    const { payload } = await jwtVerify(jwt, createRemoteJWKSet(new URL(this.toolJwksUrl)), { audience, algorithms: ['RS256'], currentDate: this.now(), clockTolerance: 300 });
+    const { payload } = await jwtVerify(jwt, createRemoteJWKSet(new URL(this.toolJwksUrl)), { audience, algorithms: ['RS256'], clockTolerance: 5 });
     return payload;
   }
 
@@ -221,7 +224,8 @@ export class LtiPlatform {
     try {
       const claims = await this.verifyFromTool(body.client_assertion, `${this.issuer}/mod/lti/token.php`);
       if (claims.iss !== this.clientId || claims.sub !== this.clientId) return send(401, { error: 'invalid_client' });
-    } catch {
+    } catch (err) {
+      this.lastError = String(err);
       return send(401, { error: 'invalid_client' });
     }
     const accessToken = randomBytes(16).toString('hex');
@@ -233,7 +237,7 @@ export class LtiPlatform {
     const auth = req.headers.authorization ?? '';
     if (!/^Bearer /i.test(auth) || !this.issuedTokens.has(auth.slice(7))) return send(401, { error: 'invalid_token' });
     if (!String(req.headers.accept ?? '').includes('application/vnd.ims.lti-nrps.v2.membershipcontainer+json')) return send(406, { error: 'not acceptable' });
-    const contextId = url.pathname.split('/')[4] ?? '';
+    const contextId = url.pathname.split('/')[5] ?? ''; // /mod/lti/services.php/CourseSection/{id}/bindings/…
     const all = this.members.get(contextId) ?? [];
     const page = Number(url.searchParams.get('page') ?? '1');
     const slice = all.slice((page - 1) * this.pageSize, page * this.pageSize);
@@ -252,7 +256,8 @@ export class LtiPlatform {
       if (claims.iss !== this.clientId || claims[`${CLAIM}message_type`] !== 'LtiDeepLinkingResponse') return send(400, 'wrong message');
       this.deepLinkAnswers.push(claims);
       send(200, 'ok');
-    } catch {
+    } catch (err) {
+      this.lastError = String(err);
       send(400, 'invalid JWT');
     }
   }
