@@ -142,18 +142,22 @@ export class LtiDocumentStore {
     return row ? { ...row.doc } : null;
   }
 
-  /** Inserts a document unless one with the same unique key exists; false when it did (e.g. a replayed nonce). */
-  async insertOnce(collection: LtiCollection, item: Doc): Promise<boolean> {
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        await this.deleteExpired(trx, collection, item);
-        await this.insert(trx, collection, item, null);
-      });
-      return true;
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') return false;
-      throw err;
-    }
+  /**
+   * Records a nonce unless a live one with the same value exists; false when it does (a
+   * replay). One statement: an expired leftover is overwritten, a live one wins.
+   */
+  async insertNonce(nonce: string): Promise<boolean> {
+    const now = this.clock.now();
+    const doc = JSON.stringify({ nonce });
+    const expires = new Date(now.getTime() + LTI_COLLECTIONS.nonce);
+    const result = await sql<{ id: string }>`
+      insert into lti_documents (collection, doc, sealed, created_at, expires_at)
+      values ('nonce', ${doc}::jsonb, null, ${now}, ${expires})
+      on conflict ((doc->>'nonce')) where collection = 'nonce'
+      do update set created_at = excluded.created_at, expires_at = excluded.expires_at
+      where lti_documents.expires_at <= ${now}
+      returning id`.execute(this.db);
+    return result.rows.length === 1;
   }
 
   /** Writes a document inside the caller's transaction (e.g. a platform's status with its registration). */

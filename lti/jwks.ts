@@ -5,7 +5,6 @@ interface Entry {
   fetchedAt: number;
   getKey: JWTVerifyGetKey;
   kids: Set<string>;
-  pending?: Promise<void>;
 }
 
 /**
@@ -15,6 +14,8 @@ interface Entry {
  */
 export class JwksCache {
   private readonly entries = new Map<string, Entry>();
+  /** One fetch per URL at a time: concurrent launches wait for the same answer. */
+  private readonly pending = new Map<string, Promise<void>>();
 
   constructor(
     private readonly clock: Clock,
@@ -34,9 +35,9 @@ export class JwksCache {
   }
 
   private async refresh(url: string): Promise<void> {
-    const existing = this.entries.get(url);
-    if (existing?.pending) return existing.pending;
-    const pending = (async () => {
+    const running = this.pending.get(url);
+    if (running) return running;
+    const fetching = (async () => {
       const res = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000), headers: { accept: 'application/json' } });
       if (!res.ok) throw new Error(`JWKS answered ${res.status}`);
       const jwks = (await res.json()) as JSONWebKeySet;
@@ -47,11 +48,11 @@ export class JwksCache {
         kids: new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string')),
       });
     })();
-    if (existing) existing.pending = pending;
+    this.pending.set(url, fetching);
     try {
-      await pending;
+      await fetching;
     } finally {
-      if (existing) existing.pending = undefined;
+      this.pending.delete(url);
     }
   }
 }

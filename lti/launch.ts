@@ -132,7 +132,7 @@ export async function verifyLaunch(ctx: AppContext, lti: Lti, jwks: JwksCache, b
     throw new LaunchError(401, 'claim-azp', 'Der Anmeldenachweis ist nicht für die Schulbrücke ausgestellt (Prüfung „azp“ fehlgeschlagen).', platform);
   }
   if (claims.nonce !== saved.nonce) throw new LaunchError(401, 'claim-nonce', 'Der Anmeldenachweis gehört nicht zu dieser Anmeldung (nonce).', platform);
-  if (!(await lti.store.insertOnce('nonce', { nonce: claims.nonce }))) {
+  if (!(await lti.store.insertNonce(String(claims.nonce)))) {
     throw new LaunchError(401, 'replayed-nonce', 'Dieser Anmeldenachweis wurde schon verwendet.', platform);
   }
   const messageType = claims[`${CLAIM}message_type`];

@@ -105,11 +105,11 @@ describeWithDatabases('ltijs database plugin on our store', (use) => {
     await store.Insert(false, 'nonce', { nonce: 'n1' });
     await store.Insert(false, 'state', { state: 's-life' });
     await store.Insert(false, 'contexttoken', { contextId: 'c-life', user: 'u' });
-    expect(await store.insertOnce('nonce', { nonce: 'n1' })).toBe(false); // replay refused
+    expect(await store.insertNonce('n1')).toBe(false); // replay refused
     t.clock.advance(10_001);
     expect(await store.Get(false, 'nonce', { nonce: 'n1' })).toBe(false);
     expect(await store.Get(false, 'state', { state: 's-life' })).toHaveLength(1);
-    expect(await store.insertOnce('nonce', { nonce: 'n1' })).toBe(true); // the expired one no longer blocks
+    expect(await store.insertNonce('n1')).toBe(true); // the expired one no longer blocks
     t.clock.advance(600_000);
     expect(await store.Get(false, 'state', { state: 's-life' })).toBe(false);
     expect(await store.Get(false, 'contexttoken', { contextId: 'c-life' })).toHaveLength(1);
@@ -129,6 +129,12 @@ describeWithDatabases('ltijs database plugin on our store', (use) => {
     const { store } = ltiFor(t.ctx);
     await store.Insert(false, 'state', { state: 'race', nonce: 'x' });
     const results = await Promise.all(Array.from({ length: 5 }, () => store.take('state', { state: 'race' })));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  test('a nonce is accepted once even under concurrency (replay refused)', async () => {
+    const { store } = ltiFor(t.ctx);
+    const results = await Promise.all(Array.from({ length: 6 }, () => store.insertNonce('concurrent-nonce')));
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 

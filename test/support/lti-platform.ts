@@ -39,8 +39,16 @@ function fixturesDir(): string {
   }
 }
 
+const fixtureCache = new Map<string, string>();
+
+/** A fresh copy of a captured Moodle message. */
 export function loadFixture(name: FixtureName | 'openid-configuration' | 'registration-exchange'): Fixture {
-  return JSON.parse(readFileSync(path.join(fixturesDir(), `${name}.json`), 'utf8')) as Fixture;
+  let text = fixtureCache.get(name);
+  if (text === undefined) {
+    text = readFileSync(path.join(fixturesDir(), `${name}.json`), 'utf8');
+    fixtureCache.set(name, text);
+  }
+  return JSON.parse(text) as Fixture;
 }
 
 export interface PlatformOptions {
