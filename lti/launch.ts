@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { sql } from 'kysely';
 import type { AppContext } from '../src/context.js';
 import { setMembership, upsertContext, upsertUser, type AppRole } from '../src/identity/index.js';
 import { createSession } from '../src/session/index.js';
-import { findById } from '../src/tenants/store.js';
+import { toTenant } from '../src/tenants/store.js';
 import type { JwksCache } from './jwks.js';
 import { contextType, effectiveMapping, landingPath, mapRoles } from './policy.js';
+import { LTI_COLLECTIONS } from './documents.js';
 import { findPlatform, type PlatformRow } from './platforms.js';
 import type { Lti } from './provider.js';
 
@@ -35,9 +37,7 @@ export interface LoginRequest {
 }
 
 /** A platform that may launch: registered, active, and (when named) with this deployment. */
-export async function usablePlatform(ctx: AppContext, iss: string | undefined, clientId: string | undefined, deploymentId: string | undefined): Promise<PlatformRow> {
-  if (!iss || !clientId) throw new LaunchError(400, 'missing-parameters', 'Die Anfrage der Lernplattform ist unvollständig (iss und client_id fehlen).');
-  const platform = await findPlatform(ctx.db, iss, clientId);
+export function assertUsable(platform: PlatformRow | null, deploymentId: string | undefined): PlatformRow {
   if (!platform) throw new LaunchError(404, 'unknown-platform', 'Diese Lernplattform ist bei der Schulbrücke nicht registriert. Bitte wenden Sie sich an die Administration Ihrer Schule.');
   if (!platform.active) {
     throw new LaunchError(403, 'inactive-platform', 'Diese Lernplattform ist registriert, aber von der Schule noch nicht freigeschaltet. Bitte wenden Sie sich an die Administration Ihrer Schule.', platform);
@@ -48,13 +48,30 @@ export async function usablePlatform(ctx: AppContext, iss: string | undefined, c
   return platform;
 }
 
+export async function usablePlatform(ctx: AppContext, iss: string | undefined, clientId: string | undefined, deploymentId: string | undefined): Promise<PlatformRow> {
+  if (!iss || !clientId) throw new LaunchError(400, 'missing-parameters', 'Die Anfrage der Lernplattform ist unvollständig (iss und client_id fehlen).');
+  return assertUsable(await findPlatform(ctx.db, iss, clientId), deploymentId);
+}
+
 /** OIDC third-party-initiated login: remember state and nonce, send the browser to the platform. */
-export async function beginLogin(ctx: AppContext, lti: Lti, q: LoginRequest): Promise<{ redirect: string; state: string }> {
-  const platform = await usablePlatform(ctx, q.iss, q.client_id, q.lti_deployment_id);
+export async function beginLogin(ctx: AppContext, _lti: Lti, q: LoginRequest): Promise<{ redirect: string; state: string }> {
+  if (!q.iss || !q.client_id) throw new LaunchError(400, 'missing-parameters', 'Die Anfrage der Lernplattform ist unvollständig (iss und client_id fehlen).');
   if (!q.login_hint) throw new LaunchError(400, 'missing-parameters', 'Die Anfrage der Lernplattform ist unvollständig (login_hint fehlt).');
   const state = randomBytes(24).toString('base64url');
   const nonce = randomBytes(24).toString('base64url');
-  await lti.store.Insert(false, 'state', { state, nonce, iss: platform.issuer, clientId: platform.client_id, query: {} });
+  // One round trip: read the platform and, only if it may launch, record the state (ltijs's `state` collection, 10 min).
+  const now = ctx.clock.now();
+  const doc = JSON.stringify({ state, nonce, iss: q.iss, clientId: q.client_id, query: {} });
+  const result = await sql<PlatformRow>`
+    with p as (select * from lti_platforms where issuer = ${q.iss} and client_id = ${q.client_id}),
+    ins as (
+      insert into lti_documents (collection, doc, sealed, created_at, expires_at)
+      select 'state', ${doc}::jsonb, null, ${now}, ${new Date(now.getTime() + LTI_COLLECTIONS.state)}
+      from p where p.active and (${q.lti_deployment_id ?? null}::text is null or ${q.lti_deployment_id ?? null}::text = any(p.deployment_ids))
+      returning id
+    )
+    select p.* from p left join ins on true`.execute(ctx.db);
+  const platform = assertUsable(result.rows[0] ?? null, q.lti_deployment_id);
   const url = new URL(platform.auth_endpoint);
   const params: Record<string, string> = {
     scope: 'openid',
@@ -72,6 +89,23 @@ export async function beginLogin(ctx: AppContext, lti: Lti, q: LoginRequest): Pr
   return { redirect: url.toString(), state };
 }
 
+/** Deletes the state (single use) and returns it with the platform it was issued for. */
+async function takeState(ctx: AppContext, state: string): Promise<{ state: Record<string, unknown>; platform: PlatformRow | null } | null> {
+  const now = ctx.clock.now();
+  const result = await sql<PlatformRow & { state_doc: Record<string, unknown> }>`
+    with taken as (
+      delete from lti_documents
+      where collection = 'state' and doc @> ${JSON.stringify({ state })}::jsonb and (expires_at is null or expires_at > ${now})
+      returning doc
+    )
+    select taken.doc as state_doc, p.*
+    from taken left join lti_platforms p on p.issuer = taken.doc->>'iss' and p.client_id = taken.doc->>'clientId'`.execute(ctx.db);
+  const row = result.rows[0];
+  if (!row) return null;
+  const { state_doc, ...platform } = row;
+  return { state: state_doc, platform: platform.id ? (platform as PlatformRow) : null };
+}
+
 export interface VerifiedLaunch {
   platform: PlatformRow;
   claims: JWTPayload & Record<string, unknown>;
@@ -86,8 +120,10 @@ export async function verifyLaunch(ctx: AppContext, lti: Lti, jwks: JwksCache, b
   if (typeof body.id_token !== 'string' || typeof body.state !== 'string') {
     throw new LaunchError(400, 'missing-token', 'Die Lernplattform hat keinen Anmeldenachweis gesendet. Bitte starten Sie die Aktivität erneut.');
   }
-  const saved = await lti.store.take('state', { state: body.state });
-  if (!saved) throw new LaunchError(400, 'invalid-state', 'Die Anmeldung ist abgelaufen oder wurde schon verwendet. Bitte starten Sie die Aktivität in der Lernplattform erneut.');
+  // The state is spent and its platform read in one round trip.
+  const taken = await takeState(ctx, body.state);
+  const saved = taken?.state;
+  if (!taken || !saved) throw new LaunchError(400, 'invalid-state', 'Die Anmeldung ist abgelaufen oder wurde schon verwendet. Bitte starten Sie die Aktivität in der Lernplattform erneut.');
   if (cookieState !== body.state) {
     throw new LaunchError(400, 'state-cookie-mismatch', 'Die Anmeldung gehört nicht zu diesem Browser. Bitte starten Sie die Aktivität in der Lernplattform erneut.');
   }
@@ -103,7 +139,7 @@ export async function verifyLaunch(ctx: AppContext, lti: Lti, jwks: JwksCache, b
   const iss = String(saved.iss);
   const clientId = String(saved.clientId);
   const deploymentId = unverified[`${CLAIM}deployment_id`];
-  const platform = await usablePlatform(ctx, iss, clientId, typeof deploymentId === 'string' ? deploymentId : '');
+  const platform = assertUsable(taken.platform, typeof deploymentId === 'string' ? deploymentId : '');
 
   let claims: JWTPayload & Record<string, unknown>;
   try {
@@ -163,9 +199,18 @@ export interface LaunchOutcome {
 /** Stores the pseudonymous user, context and membership, starts the bridge's session. */
 export async function completeLaunch(ctx: AppContext, launch: VerifiedLaunch): Promise<LaunchOutcome> {
   const { platform, claims } = launch;
-  const tenant = await findById(ctx.db, platform.tenant_id);
-  if (!tenant) throw new LaunchError(404, 'unknown-tenant', 'Die Schule dieser Lernplattform ist nicht (mehr) eingerichtet.', platform);
-  const stored = await ctx.db.selectFrom('lti_role_mappings').select('mapping').where('tenant_id', '=', tenant.id).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('tenants')
+    .leftJoin('lti_role_mappings', 'lti_role_mappings.tenant_id', 'tenants.id')
+    .selectAll('tenants')
+    .select('lti_role_mappings.mapping')
+    .where('tenants.id', '=', platform.tenant_id)
+    .where('tenants.deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) throw new LaunchError(404, 'unknown-tenant', 'Die Schule dieser Lernplattform ist nicht (mehr) eingerichtet.', platform);
+  const { mapping, ...tenantRow } = row;
+  const tenant = toTenant(tenantRow);
+  const stored = { mapping };
   const custom = (claims[`${CLAIM}custom`] ?? {}) as Record<string, unknown>;
   const decision = mapRoles(claims[`${CLAIM}roles`] as string[], effectiveMapping(stored?.mapping), typeof custom.roles === 'string' ? custom.roles : undefined);
   const ctxClaim = claims[`${CLAIM}context`] as { id: string; title?: string; label?: string; type?: unknown };
