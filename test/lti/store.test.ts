@@ -81,13 +81,13 @@ describeWithDatabases('ltijs database plugin on our store', (use) => {
     expect((await store.Get(false, 'idtoken', { user: 'u' })) as unknown).toEqual([expect.objectContaining({ platformInfo: { v: 3 } })]);
 
     // Encrypted collection: index fields stay queryable, the payload is sealed; Modify re-seals.
-    await store.Replace('k', 'accesstoken', { platformUrl: 'p', clientId: 'c', scopes: 's' }, { token: { access_token: 'A1', expires_in: 3600 } }, { platformUrl: 'p', clientId: 'c', scopes: 's' });
-    await store.Modify('k', 'accesstoken', { platformUrl: 'p', clientId: 'c', scopes: 's' }, { token: { access_token: 'A2', expires_in: 3600 } });
+    await store.Replace('k', 'accesstoken', { platformUrl: 'p', clientId: 'c', scopes: 's' }, { token: { access_token: 'first-token-Zq9', expires_in: 3600 } }, { platformUrl: 'p', clientId: 'c', scopes: 's' });
+    await store.Modify('k', 'accesstoken', { platformUrl: 'p', clientId: 'c', scopes: 's' }, { token: { access_token: 'second-token-Zq9', expires_in: 3600 } });
     const access = await store.Get('k', 'accesstoken', { platformUrl: 'p', clientId: 'c', scopes: 's' });
-    expect(access && access[0]!.token).toEqual({ access_token: 'A2', expires_in: 3600 });
+    expect(access && access[0]!.token).toEqual({ access_token: 'second-token-Zq9', expires_in: 3600 });
     expect(typeof (access && access[0]!.createdAt)).toBe('number');
     const row = await t.ctx.db.selectFrom('lti_documents').select(['doc', 'sealed']).where('collection', '=', 'accesstoken').executeTakeFirstOrThrow();
-    expect(row.sealed).not.toContain('A2');
+    expect(row.sealed).not.toContain('second-token');
 
     await store.Delete('idtoken', { user: 'u' });
     expect(await store.Get(false, 'idtoken', { user: 'u' })).toBe(false);
