@@ -25,10 +25,11 @@ export function createLti(ctx: Pick<AppContext, 'db' | 'clock' | 'secrets' | 'da
   // ltijs signs its own cookies with this key; we derive one so the master key never leaves SecretBox.
   const encryptionKey = ctx.secrets.deriveKey('ltijs').toString('base64url');
   provider.setup(encryptionKey, { plugin: store }, {
-    appRoute: '/launch',
-    loginRoute: '/login',
-    keysetRoute: '/keys',
-    dynRegRoute: '/register',
+    // ltijs's own express app is mounted at /lti/keys only (see routes.ts): its keyset route is its root.
+    appRoute: '/ltijs-launch-unused',
+    loginRoute: '/ltijs-login-unused',
+    keysetRoute: '/',
+    dynRegRoute: '/ltijs-register-unused',
     cookies: { secure: true, sameSite: 'None' },
     cors: false,
   });

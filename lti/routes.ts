@@ -136,11 +136,18 @@ export function registerLtiPages(app: express.Express, ctx: AppContext, lti: Lti
     }
   });
 
-  app.get('/lti/keys', async (_req: Request, res: Response) => {
+  // The tool's JWKS is served by ltijs itself, its express app mounted into ours (serverless):
+  // only GET /lti/keys reaches it; its login and launch handling is not used (see launch.ts).
+  app.use('/lti/keys', (req: Request, res: Response, next) => {
     res.locals.routeTemplate = '/lti/keys';
-    const keyset = await lti.keyset();
-    res.set('Cache-Control', 'public, max-age=300').json(keyset);
+    if (req.method !== 'GET' || (req.path !== '/' && req.path !== '')) {
+      errorPage(req, res, 404, 'Nicht gefunden.');
+      return;
+    }
+    res.set('Cache-Control', 'public, max-age=300');
+    next();
   });
+  app.use('/lti/keys', lti.provider.app as unknown as express.Express);
 }
 
 export function registerLtiApi(api: Api, ctx: AppContext, lti: Lti): void {

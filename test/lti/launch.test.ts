@@ -261,5 +261,9 @@ describeWithDatabases('LTI 1.3 launches from a Moodle-shaped platform', (use) =>
       expect(k).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
       expect(k.d).toBeUndefined();
     }
+    // ltijs's own express app answers there, and nothing else of it is reachable.
+    expect((await request(t.app).post('/lti/keys').type('form').send({ id_token: 'x', state: 'y' })).status).toBe(404);
+    expect((await request(t.app).get('/lti/keys/ltijs-login-unused?iss=x')).status).toBe(404);
+    expect((await request(t.app).post('/lti/keys/ltijs-launch-unused').type('form').send({ id_token: 'x' })).status).toBe(404);
   });
 });
