@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import type { Api } from '../src/http/api.js';
+import { actorOf } from '../src/auth/principal.js';
 import type { AppContext } from '../src/context.js';
 import { hashToken } from '../src/crypto/secrets.js';
 import { requestLocale } from '../src/http/locale.js';
@@ -68,10 +69,13 @@ export function registerDynamicRegistration(app: Express, api: Api, ctx: AppCont
     access: { scopes: ['admin'] },
     params: z.object({ slug: z.string() }),
     response: z.object({ url: z.string(), expiresAt: z.string() }),
-    async handler({ tenant }) {
+    async handler({ tenant, principal }) {
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(ctx.clock.now().getTime() + REGISTRATION_TOKEN_TTL_MS);
-      await ctx.db.insertInto('lti_registration_tokens').values({ token_hash: hashToken(token), tenant_id: tenant.id, created_at: ctx.clock.now(), expires_at: expiresAt }).execute();
+      await ctx.db.transaction().execute(async (trx) => {
+        await trx.insertInto('lti_registration_tokens').values({ token_hash: hashToken(token), tenant_id: tenant.id, created_at: ctx.clock.now(), expires_at: expiresAt }).execute();
+        await ctx.audit.admin(trx, { tenantId: tenant.id, actor: actorOf(principal), action: 'lti.registration-url.create', objectType: 'tenant', objectId: tenant.id });
+      });
       return { url: `${ctx.config.publicUrl}/lti/register?rt=${token}`, expiresAt: expiresAt.toISOString() };
     },
   });

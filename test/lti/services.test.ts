@@ -78,6 +78,8 @@ describeWithDatabases('LTI services: dynamic registration, deep linking, names a
     expect((await new Browser(toolUrl).launch(moodle, moodle.loginInitiation('launch-student'))).status).toBe(303);
     const audit = await t.ctx.db.selectFrom('admin_log').select(['action', 'actor']).where('action', 'like', 'lti.platform.%').execute();
     expect(audit.map((a) => a.action).sort()).toEqual(['lti.platform.activate', 'lti.platform.register']);
+    const issued = await t.ctx.db.selectFrom('admin_log').select('action').where('action', '=', 'lti.registration-url.create').execute();
+    expect(issued).toHaveLength(1);
   });
 
   test('a tenant with autoActivatePlatforms gets the platform active at once; an expired URL is refused', async () => {
