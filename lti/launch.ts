@@ -8,7 +8,7 @@ import { toTenant } from '../src/tenants/store.js';
 import type { JwksCache } from './jwks.js';
 import { contextType, effectiveMapping, landingPath, mapRoles } from './policy.js';
 import { LTI_COLLECTIONS } from './documents.js';
-import { findPlatform, type PlatformRow } from './platforms.js';
+import type { PlatformRow } from './platforms.js';
 import type { Lti } from './provider.js';
 
 export const CLAIM = 'https://purl.imsglobal.org/spec/lti/claim/';
@@ -46,11 +46,6 @@ export function assertUsable(platform: PlatformRow | null, deploymentId: string 
     throw new LaunchError(404, 'unknown-deployment', 'Diese Einbindung (Deployment) der Lernplattform ist der Schulbrücke nicht bekannt. Bitte wenden Sie sich an die Administration Ihrer Schule.', platform);
   }
   return platform;
-}
-
-export async function usablePlatform(ctx: AppContext, iss: string | undefined, clientId: string | undefined, deploymentId: string | undefined): Promise<PlatformRow> {
-  if (!iss || !clientId) throw new LaunchError(400, 'missing-parameters', 'Die Anfrage der Lernplattform ist unvollständig (iss und client_id fehlen).');
-  return assertUsable(await findPlatform(ctx.db, iss, clientId), deploymentId);
 }
 
 /** OIDC third-party-initiated login: remember state and nonce, send the browser to the platform. */
