@@ -155,6 +155,17 @@ describeWithDatabases('LTI 1.3 launches from a Moodle-shaped platform', (use) =>
     await request(t.app).patch(`/api/v1/tenants/gs-nord/platforms/${platformId}`).set(t.auth(tenant.adminToken)).send({ active: true });
   });
 
+  test('malformed requests get a German 400 page, never a stack trace', async () => {
+    const noIss = await request(t.app).get('/lti/login?login_hint=3');
+    expect(noIss.status).toBe(400);
+    expect(noIss.text).toContain('unvollständig');
+    const noToken = await request(t.app).post('/lti/launch').type('form').send({});
+    expect(noToken.status).toBe(400);
+    const garbage = await request(t.app).post('/lti/launch').type('form').send({ id_token: 'not.a.jwt', state: 'abcdefghijklmnop' });
+    expect(garbage.status).toBe(400);
+    expect(garbage.text).not.toMatch(/at .*\.js|Error:/);
+  });
+
   test('expired id_token (Moodle: 60 s) → 401', async () => {
     moodle.pending.set('3', { fixture: 'launch-teacher', edit: (c) => Object.assign(c, { iat: (c.iat as number) - 120, exp: (c.iat as number) - 60 }) });
     const res = await browser().launch(moodle, moodle.loginInitiation('launch-teacher'));
