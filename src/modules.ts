@@ -32,6 +32,8 @@ import type { RetentionCategory } from './retention/registry.js';
 import { ownRetentionCategories, retentionMigrations, retentionPrivacy } from './retention/index.js';
 import { retentionMount } from './retention/routes.js';
 import { tenantMigrations } from './tenants/migrations.js';
+import { ltiMigrations } from '../lti/migrations.js';
+import { ltiMount } from '../lti/routes.js';
 
 /** Forward-only; names sort globally, each module in its own number range (see src/db/migrations.ts). */
 export const moduleMigrations: Record<string, Migration>[] = [
@@ -45,6 +47,7 @@ export const moduleMigrations: Record<string, Migration>[] = [
   retentionMigrations,
   competencyMigrations,
   privacyMigrations,
+  ltiMigrations,
 ];
 
 /** Identity first: erasure runs in reverse order, so `users` goes last. */
@@ -69,6 +72,7 @@ export const retentionCategories: RetentionCategory[] = [
 
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
 export const mounts: Mount[] = [
+  ltiMount,
   identityRoutesMount,
   competencyMount,
   iservMount,

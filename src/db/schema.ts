@@ -7,6 +7,7 @@ import type { IServTables } from '../iserv/tables.js';
 import type { RestrictionTables } from '../privacy/restrictions.js';
 import type { RetentionTables } from '../retention/tables.js';
 import type { TenantTables } from '../tenants/tables.js';
+import type { LtiTables } from '../../lti/tables.js';
 
 /** The whole database as Kysely sees it: each module contributes its own tables. */
 export interface DB
@@ -21,3 +22,4 @@ export interface DB
 export interface DB extends TenantTables, IdentityTables, AuditTables, ConferenceTables, ConsentTables, RestrictionTables, CompetencyTables {}
 import type { PrivacyTables } from '../privacy/tables.js';
 export interface DB extends TenantTables, IdentityTables, AuditTables, ConferenceTables, ConsentTables, RestrictionTables, PrivacyTables {}
+export interface DB extends TenantTables, IdentityTables, AuditTables, ConferenceTables, ConsentTables, RestrictionTables, LtiTables {}
