@@ -1,4 +1,5 @@
 import type { AppContext } from '../src/context.js';
+import { housekeeping } from '../src/housekeeping.js';
 import {
   logCategories,
   recordRun,
@@ -32,8 +33,8 @@ export const JOBS: Record<JobName, Job> = {
   },
   sessions: {
     name: 'sessions',
-    description: 'Expired and idle browser sessions (SEC-03)',
-    categories: () => [sessionsCategory],
+    description: 'Expired and idle browser sessions, LTI and IServ login state (SEC-03); retries of interrupted data-subject requests',
+    categories: () => [sessionsCategory, ...housekeeping],
   },
 };
 

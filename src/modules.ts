@@ -4,6 +4,7 @@
  * adding its lines here.
  */
 import type { Migration } from 'kysely';
+import { allowPlatformFraming } from '../lti/framing.js';
 import type { Mount } from './app.js';
 import { auditMigrations } from './audit/migrations.js';
 import { auditPrivacy } from './audit/privacy.js';
@@ -70,8 +71,14 @@ export const retentionCategories: RetentionCategory[] = [
   requestRecordRetention,
 ];
 
+/** Pages Moodle shows in its iframe may be framed by exactly the tenant's active platforms, nobody else. */
+const platformFraming: Mount = (app, _api, ctx) => {
+  app.use(['/home', '/contexts', '/rooms', '/privacy'], allowPlatformFraming(ctx));
+};
+
 /** HTTP beyond the core REST API (LTI, IServ, pages). */
 export const mounts: Mount[] = [
+  platformFraming,
   ltiMount,
   identityRoutesMount,
   competencyMount,
