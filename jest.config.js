@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  // jest's node environment plus Node's Symbol.dispose/asyncDispose (see the file).
+  testEnvironment: '<rootDir>/test/harness/node-environment.ts',
   roots: ['src', 'lti', 'jobs', 'test'].filter((dir) => existsSync(dir)).map((dir) => `<rootDir>/${dir}`),
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
