@@ -9,8 +9,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { chromium, type Browser } from 'playwright-core';
-import type { Mount } from '../../src/app.js';
-import { mounts as moduleMounts } from '../../src/modules.js';
 import { describeWithDatabases } from '../harness/db.js';
 import { createTestApp, type TestApp } from '../harness/app.js';
 import { createTenant, personIn, type TestPerson } from '../harness/people.js';
@@ -39,16 +37,7 @@ maybe('browser: teacher starts, pupil joins, pages inside an iframe', (use) => {
   let roomId: string;
 
   beforeAll(async () => {
-    let hostOrigin = '';
-    // Stands in for lti/framing.ts (applied by the lead): frame-ancestors = the platform's origin.
-    const framing: Mount = (expressApp) => {
-      expressApp.use((_req, res, next) => {
-        const csp = String(res.getHeader('Content-Security-Policy') ?? '');
-        res.setHeader('Content-Security-Policy', csp.replace("frame-ancestors 'none'", `frame-ancestors ${hostOrigin}`));
-        next();
-      });
-    };
-    t = await createTestApp(use(), { mounts: [framing, ...moduleMounts] });
+    t = await createTestApp(use());
     bbb = await startBbbServer();
     const tenant = await createTenant(t, 'gs-browser', { consentRequired: false });
     await request(t.app).put('/api/v1/tenants/gs-browser/backends/bbb').set(t.auth(tenant.adminToken)).send({ kind: 'bbb', baseUrl: bbb.baseUrl, secret: bbb.secret });
@@ -62,7 +51,12 @@ maybe('browser: teacher starts, pupil joins, pages inside an iframe', (use) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(`<!doctype html><html lang="de"><title>Moodle</title><iframe id="lti" title="Schulbrücke" width="900" height="700" src="${app.origin}${target}"></iframe></html>`);
     });
-    hostOrigin = moodle.origin;
+    // The real framing rule (lti/framing.ts): only the tenant's active platforms may frame the pages.
+    await request(t.app)
+      .post('/api/v1/tenants/gs-browser/platforms')
+      .set(t.auth(tenant.adminToken))
+      .send({ issuer: moodle.origin, clientId: 'browser-test', deploymentIds: ['1'], authEndpoint: `${moodle.origin}/auth`, tokenEndpoint: `${moodle.origin}/token`, jwksUrl: `${moodle.origin}/jwks`, name: 'Moodle (Test)' })
+      .expect(201);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   }, 60_000);
 
