@@ -67,6 +67,13 @@ async function userOf(ctx: AppContext, tenant: TenantRef, userId: string): Promi
   if (!row) throw new ProblemError(404, 'not-found', 'Person nicht gefunden.', { ruleIds: ['ACC-04'] });
 }
 
+/** The room and the person the LMS acts for, with that person's verified roles in the room's context. */
+async function roomAndActor(ctx: AppContext, tenant: TenantRef, roomId: string, userId: string) {
+  const room = await roomOf(ctx, tenant, roomId);
+  await userOf(ctx, tenant, userId);
+  return { room, actor: await actingIn(ctx, tenant.id, userId, room.context_id) };
+}
+
 const access = { scopes: ['admin', 'lms'] as const };
 const actorBody = z.object({ userId: uuid.describe('The pseudonymous user (users.id) the LMS acts for; roles come from verified memberships') }).strict();
 
@@ -136,9 +143,8 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     body: actorBody,
     response: roomOut,
     async handler({ tenant, params, body }) {
-      const room = await roomOf(ctx, tenant, params.roomId);
-      await userOf(ctx, tenant, body.userId);
-      return roomView(await startRoom(ctx, room, await actingIn(ctx, tenant.id, body.userId, room.context_id)));
+      const { room, actor } = await roomAndActor(ctx, tenant, params.roomId, body.userId);
+      return roomView(await startRoom(ctx, room, actor));
     },
   });
 
@@ -152,10 +158,9 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     body: actorBody,
     response: z.object({ kind: z.enum(['bbb', 'jitsi']) }).catchall(z.unknown()),
     async handler({ tenant, params, body, res }) {
-      const room = await roomOf(ctx, tenant, params.roomId);
-      await userOf(ctx, tenant, body.userId);
+      const { room, actor } = await roomAndActor(ctx, tenant, params.roomId, body.userId);
       res.setHeader('Cache-Control', 'no-store');
-      return joinRoom(ctx, room, await actingIn(ctx, tenant.id, body.userId, room.context_id));
+      return joinRoom(ctx, room, actor);
     },
   });
 
@@ -169,9 +174,8 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     params: z.object({ slug: z.string(), roomId: uuid }),
     body: actorBody,
     async handler({ tenant, params, body }) {
-      const room = await roomOf(ctx, tenant, params.roomId);
-      await userOf(ctx, tenant, body.userId);
-      await endRoom(ctx, room, await actingIn(ctx, tenant.id, body.userId, room.context_id));
+      const { room, actor } = await roomAndActor(ctx, tenant, params.roomId, body.userId);
+      await endRoom(ctx, room, actor);
     },
   });
 
@@ -185,9 +189,8 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     body: actorBody,
     response: roomOut,
     async handler({ tenant, params, body }) {
-      const room = await roomOf(ctx, tenant, params.roomId);
-      await userOf(ctx, tenant, body.userId);
-      return roomView(await continueInFreshRoom(ctx, room, await actingIn(ctx, tenant.id, body.userId, room.context_id)));
+      const { room, actor } = await roomAndActor(ctx, tenant, params.roomId, body.userId);
+      return roomView(await continueInFreshRoom(ctx, room, actor));
     },
   });
 
@@ -202,9 +205,8 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     body: z.object({ userId: uuid, hours: z.number().int().min(1).max(24).optional() }).strict(),
     response: z.object({ url: z.string(), password: z.string(), expiresAt: z.string() }),
     async handler({ tenant, params, body, res }) {
-      const room = await roomOf(ctx, tenant, params.roomId);
-      await userOf(ctx, tenant, body.userId);
-      const link = await createShareLink(ctx, room, await actingIn(ctx, tenant.id, body.userId, room.context_id), body.hours);
+      const { room, actor } = await roomAndActor(ctx, tenant, params.roomId, body.userId);
+      const link = await createShareLink(ctx, room, actor, body.hours);
       res.setHeader('Cache-Control', 'no-store');
       return { url: `${ctx.config.publicUrl.replace(/\/+$/, '')}/share/${link.token}`, password: link.password, expiresAt: link.expiresAt.toISOString() };
     },
@@ -220,9 +222,8 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     body: z.object({ userId: uuid, enabled: z.boolean() }).strict(),
     response: roomOut,
     async handler({ tenant, params, body }) {
-      const room = await roomOf(ctx, tenant, params.roomId);
-      await userOf(ctx, tenant, body.userId);
-      await setRecording(ctx, room, await actingIn(ctx, tenant.id, body.userId, room.context_id), body.enabled);
+      const { room, actor } = await roomAndActor(ctx, tenant, params.roomId, body.userId);
+      await setRecording(ctx, room, actor, body.enabled);
       return roomView(await roomOf(ctx, tenant, params.roomId));
     },
   });
