@@ -36,7 +36,9 @@ export function toProblem(error: unknown, logger: Logger, requestId?: string): P
     logger.error({ requestId, err: { code: (error as { code?: string }).code } }, 'database unavailable');
     return new ProblemError(503, 'database-unavailable', 'Bitte später noch einmal versuchen.');
   }
-  logger.error({ requestId, err: error }, 'unhandled error');
+  // Name, code and stack only: a database error's `detail` can quote row values (personal data).
+  const e2 = error as { name?: string; code?: string; stack?: string };
+  logger.error({ requestId, err: { name: e2?.name, code: e2?.code, stack: e2?.stack } }, 'unhandled error');
   return new ProblemError(500, 'internal', 'Ein unerwarteter Fehler ist aufgetreten. Die Anfrage-Kennung hilft dem Betrieb bei der Suche.');
 }
 
