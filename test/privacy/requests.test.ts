@@ -104,6 +104,11 @@ describeWithDatabases('DSR: data-subject requests', (use) => {
     expect(cat('privacy.restrictions')).toHaveLength(seeded.restrictions);
     expect(cat('privacy.requests').map((r) => r.id)).toContain(id);
     expect(data.categories['audit.activity'].count).toBe(seeded.activity);
+    expect(cat('competency.grids').map((g) => g.id).sort()).toEqual([...seeded.gridIds].sort());
+    expect(cat('competency.items')).toHaveLength(seeded.gridIds.length * seeded.itemsPerGrid);
+    expect(cat('competency.items').filter((i) => i.selfLevel !== null)).toHaveLength(seeded.selfAssessed);
+    expect(cat('competency.lebs').map((l) => l.id).sort()).toEqual([...seeded.lebIds].sort());
+    expect(cat('consent.usage_rule_acceptances')).toHaveLength(seeded.acceptances);
 
     // Generic, so modules merged later are checked too: for every described category,
     // the export holds at least as many rows as its table has rows linked to the user.
@@ -252,6 +257,10 @@ describeWithDatabases('DSR: data-subject requests', (use) => {
     expect(byCat['identity.users']).toMatchObject({ deleted: 1 });
     expect(byCat['consent.consents']).toMatchObject({ deleted: seeded.consents });
     expect(byCat['privacy.requests']).toMatchObject({ deleted: 0, kept: 1, keptBecause: 'DSR-05' });
+    expect(byCat['competency.grids']).toMatchObject({ deleted: seeded.gridIds.length, kept: 0 });
+    expect(byCat['competency.items']).toMatchObject({ deleted: seeded.gridIds.length * seeded.itemsPerGrid, kept: 0 });
+    expect(byCat['competency.lebs']).toMatchObject({ deleted: 1, kept: 1, keptBecause: 'RET-09' });
+    expect(byCat['consent.usage_rule_acceptances']).toMatchObject({ deleted: seeded.acceptances });
     for (const c of t.ctx.privacy.describe()) expect(byCat[c.category]).toBeDefined();
 
     const remaining = await rowsMentioning(person.userId);
