@@ -68,7 +68,7 @@ describeWithDatabases('conference room operations: no transaction across the BBB
 
   test('VC-03: while BBB is slow to create, /readyz and a tenant read answer promptly; the start then completes', async () => {
     const id = await newRoom('Physik 9b');
-    bbb.delays.create = 1500;
+    bbb.delays.create = 2500;
     const start = inFlight(act(id, 'start'));
     await received(() => creates(id).length === 1);
 
@@ -76,12 +76,12 @@ describeWithDatabases('conference room operations: no transaction across the BBB
     const ready = await request(t.app).get('/readyz');
     const readyMs = Date.now() - began;
     expect(ready.status).toBe(200);
-    expect(readyMs).toBeLessThan(700);
+    expect(readyMs).toBeLessThan(1500);
     const read = await request(t.app).get(api(`/rooms/${id}`)).set(t.auth(lms));
     expect(read.status).toBe(200);
     expect(read.body.state).toBe('idle'); // the claim is not a state anyone else sees
     expect(start.state.done).toBe(false); // both answered while BBB was still holding `create`
-    expect(Date.now() - began).toBeLessThan(1000);
+    expect(Date.now() - began).toBeLessThan(2000);
 
     const res = await start.promise;
     expect(res.status).toBe(200);
@@ -137,7 +137,7 @@ describeWithDatabases('conference room operations: no transaction across the BBB
     const share = await request(t.app).post(api(`/rooms/${id}/share-links`)).set(t.auth(lms)).send({ userId: teacher.userId, hours: 1 });
     expect(share.status).toBe(201);
     const meetingId = (await row(id)).meeting_id!;
-    bbb.delays.end = 800;
+    bbb.delays.end = 1500;
     const end = inFlight(act(id, 'end'));
     await received(() => bbb.calls.some((c) => c.call === 'end' && c.params.meetingID === meetingId));
     const began = Date.now();
@@ -146,7 +146,7 @@ describeWithDatabases('conference room operations: no transaction across the BBB
     const fresh = await act(id, 'fresh');
     expect(fresh.status).toBe(403); // a lesson room has no fresh room (VC-11) — decided without waiting
     expect((await request(t.app).get('/readyz')).status).toBe(200);
-    expect(Date.now() - began).toBeLessThan(600);
+    expect(Date.now() - began).toBeLessThan(1200);
     expect(end.state.done).toBe(false);
     expect((await end.promise).status).toBe(204);
     expect(await row(id)).toMatchObject({ state: 'ended', meeting_id: null, meeting_sealed: null, op: null });
@@ -159,7 +159,7 @@ describeWithDatabases('conference room operations: no transaction across the BBB
     await act(id, 'start');
     const meetingId = (await row(id)).meeting_id!;
     const ends = () => bbb.calls.filter((c) => c.call === 'end' && c.ok && c.params.meetingID === meetingId);
-    bbb.delays.end = 500;
+    bbb.delays.end = 1000;
     const first = inFlight(act(id, 'end'));
     await received(() => ends().length === 1);
     const second = await act(id, 'end');
@@ -174,7 +174,7 @@ describeWithDatabases('conference room operations: no transaction across the BBB
     const id = await newRoom('Elterngespräch 2', 'sensitive');
     expect((await act(id, 'start')).status).toBe(200);
     const old = (await row(id)).meeting_id!;
-    bbb.delays.create = 400;
+    bbb.delays.create = 1000;
     const fresh = inFlight(act(id, 'fresh'));
     await received(() => creates(id).length === 2);
     expect((await request(t.app).get('/readyz')).status).toBe(200);
@@ -214,5 +214,15 @@ describeWithDatabases('conference room operations: no transaction across the BBB
     expect(ok.status).toBe(200);
     expect(await row(id)).toMatchObject({ state: 'running', op: null, meeting_id: creates(id)[0]!.params.meetingID });
     await act(id, 'end');
+  });
+
+  test('RET-01: the decisions keep their activity entries and rule ids (VC-03, VC-10, VC-11, RET-04)', async () => {
+    await t.ctx.audit.flush();
+    const rows = await t.ctx.db.selectFrom('activity_log').selectAll().where('actor_id', '=', teacher.userId).where('outcome', '=', 'permit').execute();
+    const rules = (action: string) => rows.filter((r) => r.action === action).flatMap((r) => r.rule_ids);
+    expect(rules('room.start')).toContain('VC-03');
+    expect(rules('room.end')).toContain('VC-10');
+    expect(rules('room.continue-in-fresh-room')).toEqual(expect.arrayContaining(['VC-11', 'VC-10', 'RET-04']));
+    expect(JSON.stringify(rows)).not.toContain('Herr Lehrer');
   });
 });
