@@ -62,4 +62,18 @@ export const conferenceMigrations: Record<string, Migration> = {
       );
     },
   },
+  '0240_room_operations': {
+    async up(db: Kysely<unknown>) {
+      await ddl(
+        db,
+        // A start, end or fresh-room operation in flight: claimed in one short transaction, the
+        // backend is called with no transaction open, the outcome committed in a second one.
+        // `op_meeting_id` is the claim's token (the new meeting id, or the one being ended);
+        // `op_until` is the lease after which a crashed operation's claim may be taken over.
+        `alter table rooms add column op text check (op in ('start', 'end', 'fresh'))`,
+        `alter table rooms add column op_meeting_id text`,
+        `alter table rooms add column op_until timestamptz`,
+      );
+    },
+  },
 };

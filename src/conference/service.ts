@@ -145,31 +145,103 @@ async function destroyMeeting(trx: Kysely<DB>, room: RoomRow, now: Date): Promis
   await trx.deleteFrom('share_links').where('room_id', '=', room.id).execute();
 }
 
-/** Opens a fresh meeting on the backend and stores its sealed secrets (inside the room's lock). */
-async function openFreshMeeting(ctx: AppContext, trx: Kysely<DB>, room: RoomRow, backend: Backend, o: Obligations): Promise<void> {
-  const now = ctx.clock.now();
+/*
+ * Start, end and "continue in a fresh room" call the conference backend, which may
+ * take up to its timeout. No transaction (and so no row lock, no pooled connection,
+ * and on PGlite not the process's only connection) is held across that call:
+ *   1. claim: a short transaction locks the row, checks its state and records the
+ *      operation (`op`, its token `op_meeting_id`, a lease `op_until`);
+ *   2. the backend call, with no transaction open;
+ *   3. commit: a second short transaction applies the outcome only if the claim is
+ *      still ours (compare-and-set on op + token), and clears it. On a backend
+ *      failure the claim is released, so the room can be started again.
+ * A second operation on a room while one is in flight gets a 409 problem; a claim
+ * whose lease ran out (the process died mid-call) may be taken over.
+ */
+type RoomOp = 'start' | 'end' | 'fresh';
+
+/** Longer than the backend calls one operation makes (two calls of at most 5 s), short enough to recover from a crash. */
+export const ROOM_OP_LEASE_MS = 60_000;
+
+const roomBusy = () =>
+  new ProblemError(409, 'conflict', 'Der Raum wird gerade gestartet oder beendet. Bitte gleich noch einmal versuchen.', { extra: { reasonEn: 'The room is being started or ended right now. Please try again in a moment.' } });
+
+/**
+ * Claims the room for `op` in one short transaction. `wanted` decides on the locked
+ * row whether there is anything to do (null: nothing claimed); `token` names the claim.
+ */
+async function claimRoom(ctx: AppContext, room: RoomRow, op: RoomOp, wanted: (locked: RoomRow) => boolean, token: (locked: RoomRow) => string): Promise<{ locked: RoomRow; token: string } | null> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const locked = await lockRoom(trx, room);
+    const now = ctx.clock.now();
+    if (locked.op && locked.op_until && locked.op_until > now) throw roomBusy();
+    if (!wanted(locked)) return null;
+    const claim = token(locked);
+    await trx
+      .updateTable('rooms')
+      .set({ op, op_meeting_id: claim, op_until: new Date(now.getTime() + ROOM_OP_LEASE_MS) })
+      .where('id', '=', room.id)
+      .execute();
+    return { locked, token: claim };
+  });
+}
+
+/** Clears our claim if it is still ours (inside the commit transaction); false when it was lost. */
+async function finishClaim(trx: Kysely<DB>, room: RoomRow, op: RoomOp, token: string): Promise<boolean> {
+  const r = await trx
+    .updateTable('rooms')
+    .set({ op: null, op_meeting_id: null, op_until: null })
+    .where('id', '=', room.id)
+    .where('deleted_at', 'is', null)
+    .where('op', '=', op)
+    .where('op_meeting_id', '=', token)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** After a backend failure: gives the room back (one statement, no transaction needed); the original error is what counts. */
+async function releaseClaim(ctx: AppContext, room: RoomRow, op: RoomOp, token: string): Promise<void> {
+  try {
+    await ctx.db.updateTable('rooms').set({ op: null, op_meeting_id: null, op_until: null }).where('id', '=', room.id).where('op', '=', op).where('op_meeting_id', '=', token).execute();
+  } catch {
+    // The lease runs out on its own (ROOM_OP_LEASE_MS).
+  }
+}
+
+interface FreshMeeting {
+  meetingId: string;
+  secrets: MeetingSecrets;
+}
+
+/** A new random meeting id (VC-12: no course names) and, where required, fresh passwords (VC-04, SEC-01). */
+function newMeeting(backend: Backend, o: Obligations): FreshMeeting {
   const secrets: MeetingSecrets = {};
   if (o.password) {
     secrets.password = newPassword();
     secrets.moderatorPassword = newPassword();
   }
-  let meetingId: string;
-  if (backend.kind === 'bbb') {
-    meetingId = randomBytes(20).toString('hex'); // VC-12: random, no course names
-    const created = await bbbClient(backend).create({
-      meetingId,
-      name: room.title,
-      roomId: room.id,
-      obligations: o,
-      ...(secrets.password ? { attendeePassword: secrets.password, moderatorPassword: secrets.moderatorPassword! } : {}),
-    });
-    secrets.createTime = created.createTime;
-  } else {
-    meetingId = newJitsiRoomName();
-  }
+  return { meetingId: backend.kind === 'bbb' ? randomBytes(20).toString('hex') : newJitsiRoomName(), secrets };
+}
+
+/** Opens the meeting on the backend (no transaction open). Jitsi rooms exist once a token names them. */
+async function createOnBackend(backend: Backend, room: RoomRow, m: FreshMeeting, o: Obligations): Promise<void> {
+  if (backend.kind !== 'bbb') return;
+  const created = await bbbClient(backend).create({
+    meetingId: m.meetingId,
+    name: room.title,
+    roomId: room.id,
+    obligations: o,
+    ...(m.secrets.password ? { attendeePassword: m.secrets.password, moderatorPassword: m.secrets.moderatorPassword! } : {}),
+  });
+  m.secrets.createTime = created.createTime;
+}
+
+/** Stores the running meeting with its sealed secrets (inside the commit transaction). */
+async function storeRunning(ctx: AppContext, trx: Kysely<DB>, room: RoomRow, m: FreshMeeting): Promise<void> {
+  const now = ctx.clock.now();
   await trx
     .updateTable('rooms')
-    .set({ state: 'running', meeting_id: meetingId, meeting_sealed: ctx.secrets.seal(JSON.stringify(secrets), meetingPlace(room, meetingId)), started_at: now, ended_at: null, updated_at: now })
+    .set({ state: 'running', meeting_id: m.meetingId, meeting_sealed: ctx.secrets.seal(JSON.stringify(m.secrets), meetingPlace(room, m.meetingId)), started_at: now, ended_at: null, updated_at: now })
     .where('id', '=', room.id)
     .execute();
 }
@@ -181,16 +253,38 @@ async function endOnBackend(backend: Backend, room: RoomRow): Promise<void> {
   // Jitsi: the moderator's page ends the conference for everyone (endConference); the room name dies here.
 }
 
+/** A meeting we opened but could not record (our claim was lost): end it again, best effort. */
+async function abandonMeeting(backend: Backend, meetingId: string): Promise<void> {
+  if (backend.kind !== 'bbb') return;
+  await bbbClient(backend)
+    .end(meetingId)
+    .catch(() => undefined); // BBB also expires a meeting nobody joined
+}
+
 export async function startRoom(ctx: AppContext, room: RoomRow, who: Acting): Promise<RoomRow> {
   const settings = await tenantSettings(ctx, room.tenant_id);
   const backend = await roomBackend(ctx, room);
   const o = enforce(ctx, room, who.userId, 'start', decide('start', actorOf(who), policyRoom(room, backend.kind), settings));
   if (!o.freshMeeting) return room; // already running
-  await ctx.db.transaction().execute(async (trx) => {
-    const locked = await lockRoom(trx, room);
-    if (locked.state === 'running') return;
-    await openFreshMeeting(ctx, trx, locked, backend, o);
-  });
+  const m = newMeeting(backend, o);
+  const claim = await claimRoom(ctx, room, 'start', (locked) => locked.state !== 'running', () => m.meetingId);
+  if (claim) {
+    try {
+      await createOnBackend(backend, claim.locked, m, o);
+    } catch (error) {
+      await releaseClaim(ctx, room, 'start', claim.token);
+      throw error;
+    }
+    const stored = await ctx.db.transaction().execute(async (trx) => {
+      if (!(await finishClaim(trx, room, 'start', claim.token))) return false;
+      await storeRunning(ctx, trx, claim.locked, m);
+      return true;
+    });
+    if (!stored) {
+      await abandonMeeting(backend, m.meetingId);
+      throw roomBusy();
+    }
+  }
   return (await reload(ctx, room))!;
 }
 
@@ -198,11 +292,16 @@ export async function endRoom(ctx: AppContext, room: RoomRow, who: Acting): Prom
   const settings = await tenantSettings(ctx, room.tenant_id);
   const backend = await roomBackend(ctx, room);
   enforce(ctx, room, who.userId, 'end', decide('end', actorOf(who), policyRoom(room, backend.kind), settings));
+  const claim = await claimRoom(ctx, room, 'end', (locked) => locked.state === 'running', (locked) => locked.meeting_id ?? randomUUID());
+  if (!claim) return;
+  try {
+    await endOnBackend(backend, claim.locked);
+  } catch (error) {
+    await releaseClaim(ctx, room, 'end', claim.token);
+    throw error;
+  }
   await ctx.db.transaction().execute(async (trx) => {
-    const locked = await lockRoom(trx, room);
-    if (locked.state !== 'running') return;
-    await endOnBackend(backend, locked);
-    await destroyMeeting(trx, locked, ctx.clock.now());
+    if (await finishClaim(trx, room, 'end', claim.token)) await destroyMeeting(trx, claim.locked, ctx.clock.now());
   });
 }
 
@@ -211,12 +310,35 @@ export async function continueInFreshRoom(ctx: AppContext, room: RoomRow, who: A
   const settings = await tenantSettings(ctx, room.tenant_id);
   const backend = await roomBackend(ctx, room);
   const o = enforce(ctx, room, who.userId, 'continue-in-fresh-room', decide('continue-in-fresh-room', actorOf(who), policyRoom(room, backend.kind), settings));
-  await ctx.db.transaction().execute(async (trx) => {
-    const locked = await lockRoom(trx, room);
-    await endOnBackend(backend, locked);
-    await destroyMeeting(trx, locked, ctx.clock.now());
-    await openFreshMeeting(ctx, trx, locked, backend, o);
+  const m = newMeeting(backend, o);
+  const claim = await claimRoom(ctx, room, 'fresh', (locked) => locked.state === 'running', () => m.meetingId);
+  if (!claim) throw new ProblemError(409, 'conflict', 'Die Konferenz läuft nicht mehr (VC-11).', { ruleIds: ['VC-11'], extra: { reasonEn: 'The conference is no longer running (VC-11).' } });
+  try {
+    await endOnBackend(backend, claim.locked);
+  } catch (error) {
+    await releaseClaim(ctx, room, 'fresh', claim.token);
+    throw error;
+  }
+  try {
+    await createOnBackend(backend, claim.locked, m, o);
+  } catch (error) {
+    // The old meeting is already gone on the backend: its id, secrets and links go too
+    // (VC-10, RET-04); the room is ended and can be started again.
+    await ctx.db.transaction().execute(async (trx) => {
+      if (await finishClaim(trx, room, 'fresh', claim.token)) await destroyMeeting(trx, claim.locked, ctx.clock.now());
+    });
+    throw error;
+  }
+  const stored = await ctx.db.transaction().execute(async (trx) => {
+    if (!(await finishClaim(trx, room, 'fresh', claim.token))) return false;
+    await destroyMeeting(trx, claim.locked, ctx.clock.now());
+    await storeRunning(ctx, trx, claim.locked, m);
+    return true;
   });
+  if (!stored) {
+    await abandonMeeting(backend, m.meetingId);
+    throw roomBusy();
+  }
   return (await reload(ctx, room))!;
 }
 

@@ -28,6 +28,12 @@ export interface ConferenceTables {
     meeting_sealed: string | null;
     started_at: Timestamp | null;
     ended_at: Timestamp | null;
+    /** The start/end/fresh operation in flight while the backend is called (no transaction open); null when none. */
+    op: 'start' | 'end' | 'fresh' | null;
+    /** The claim's token: the meeting id being created (start, fresh) or ended (end). */
+    op_meeting_id: string | null;
+    /** Lease of the claim (ctx.clock); after it a crashed operation's claim may be taken over. */
+    op_until: Timestamp | null;
   };
   /** VC-15: time-limited, password-protected guest links; deleted when the room's meeting ends. */
   share_links: {

@@ -46,6 +46,10 @@ export interface BbbTestServer {
   supported: Set<Algo>;
   /** Make the next answers misbehave. */
   mode: 'normal' | 'failed' | 'bad-xml' | 'hang';
+  /** A slow bbb-web: milliseconds an accepted call of that name waits before it is answered (and takes effect). */
+  delays: Partial<Record<string, number>>;
+  /** Calls (by name) that answer FAILED like mode 'failed', while the others work. */
+  failing: Set<string>;
   /** A meeting disappears on the server (e.g. expired after the last user left). */
   vanish(meetingId: string): void;
   close(): Promise<void>;
@@ -74,6 +78,8 @@ export async function startBbbServer(options: { secret?: string; supported?: Alg
     recordings,
     supported: new Set(options.supported ?? ['sha1', 'sha256', 'sha384', 'sha512']),
     mode: 'normal',
+    delays: {},
+    failing: new Set(),
     vanish: (id) => void meetings.delete(id),
     close: async () => {
       await new Promise<void>((resolve) => {
@@ -120,7 +126,19 @@ export async function startBbbServer(options: { secret?: string; supported?: Alg
       return send(200, failed('checksumError', 'You did not pass the checksum security check'));
     }
     record(true);
-    if (state.mode === 'failed') return send(200, failed('internalError', 'simulated failure'));
+    const delay = state.delays[call] ?? 0;
+    if (delay > 0) setTimeout(() => answer(call, params, res), delay);
+    else answer(call, params, res);
+  });
+
+  /** Answers an accepted call; the meetings change only now (after any delay). */
+  function answer(call: string, params: Record<string, string>, res: http.ServerResponse): void {
+    const send = (status: number, body: string, type = 'text/xml') => {
+      if (res.destroyed) return; // the client gave up (timeout) or the server closed
+      res.writeHead(status, { 'content-type': `${type}; charset=utf-8` });
+      res.end(body);
+    };
+    if (state.mode === 'failed' || state.failing.has(call)) return send(200, failed('internalError', 'simulated failure'));
 
     const id = params.meetingID ?? '';
     switch (call) {
@@ -146,7 +164,8 @@ export async function startBbbServer(options: { secret?: string; supported?: Alg
         const clientUrl = `${state.baseUrl}/client?sessionToken=${token}`;
         if (params.redirect === 'false') return send(200, xml({ returncode: 'SUCCESS', meeting_id: id, session_token: token, url: clientUrl }));
         res.writeHead(302, { location: clientUrl });
-        return res.end();
+        res.end();
+        return;
       }
       case 'end': {
         if (!meetings.has(id)) return send(200, failed('notFound', 'We could not find a meeting with that meeting ID'));
@@ -202,7 +221,7 @@ export async function startBbbServer(options: { secret?: string; supported?: Alg
       default:
         return send(200, failed('unsupportedRequest', 'This request is not supported.'));
     }
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   state.baseUrl = `http://127.0.0.1:${port}/bigbluebutton`;
