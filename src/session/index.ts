@@ -30,26 +30,31 @@ export interface NewSession {
   data?: Record<string, unknown>;
 }
 
-export async function createSession(db: Kysely<DB>, clock: Clock, s: NewSession): Promise<{ token: string; session: Session }> {
+/** A new session's secret token and the values of its row (for callers that insert it within a larger statement). */
+export function newSessionRecord(clock: Clock, s: NewSession): { token: string; idHash: string; csrf: string; data: Record<string, unknown>; createdAt: Date; expiresAt: Date } {
   const token = randomBytes(32).toString('base64url');
   const csrf = randomBytes(24).toString('base64url');
   const now = clock.now();
-  const data = { ...(s.data ?? {}), csrf };
+  return { token, idHash: hashToken(token), csrf, data: { ...(s.data ?? {}), csrf }, createdAt: now, expiresAt: new Date(now.getTime() + ABSOLUTE_TIMEOUT_MS) };
+}
+
+export async function createSession(db: Kysely<DB>, clock: Clock, s: NewSession): Promise<{ token: string; session: Session }> {
+  const r = newSessionRecord(clock, s);
   await db
     .insertInto('sessions')
     .values({
-      id_hash: hashToken(token),
+      id_hash: r.idHash,
       tenant_id: s.tenantId,
       user_id: s.userId,
       context_id: s.contextId,
       roles: s.roles,
-      data: JSON.stringify(data),
-      created_at: now,
-      last_seen_at: now,
-      expires_at: new Date(now.getTime() + ABSOLUTE_TIMEOUT_MS),
+      data: JSON.stringify(r.data),
+      created_at: r.createdAt,
+      last_seen_at: r.createdAt,
+      expires_at: r.expiresAt,
     })
     .execute();
-  return { token, session: { idHash: hashToken(token), tenantId: s.tenantId, userId: s.userId, contextId: s.contextId, roles: s.roles, csrf, data } };
+  return { token: r.token, session: { idHash: r.idHash, tenantId: s.tenantId, userId: s.userId, contextId: s.contextId, roles: s.roles, csrf: r.csrf, data: r.data } };
 }
 
 /** SEC-03: a session cookie only (no Max-Age/Expires), HttpOnly, Secure, SameSite=None, partitioned for iframes. */
