@@ -76,10 +76,27 @@ export function sessionToken(req: Request): string | null {
   return null;
 }
 
-/** The live session behind the request's cookie, touching its idle timer; null when absent or timed out. */
-export async function loadSession(db: Kysely<DB>, clock: Clock, req: Request): Promise<Session | null> {
+/** Sessions already loaded for a request in flight (framing middleware and page both ask). */
+const loaded = new WeakMap<Request, { token: string; session: Promise<Session | null> }>();
+
+/**
+ * The live session behind the request's cookie, touching its idle timer; null when absent or
+ * timed out. Within one express request (one that has its response attached) the session is
+ * read once: later calls for the same cookie get the same answer.
+ */
+export function loadSession(db: Kysely<DB>, clock: Clock, req: Request): Promise<Session | null> {
   const token = sessionToken(req);
-  if (!token) return null;
+  if (!token) return Promise.resolve(null);
+  if (!req.res) return readSession(db, clock, token);
+  const hit = loaded.get(req);
+  if (hit && hit.token === token) return hit.session;
+  const session = readSession(db, clock, token);
+  loaded.set(req, { token, session });
+  session.catch(() => loaded.delete(req));
+  return session;
+}
+
+async function readSession(db: Kysely<DB>, clock: Clock, token: string): Promise<Session | null> {
   const now = clock.now();
   const row = await db
     .selectFrom('sessions')
