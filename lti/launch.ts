@@ -7,7 +7,7 @@ import { newSessionRecord } from '../src/session/index.js';
 import { tenantSettingsSchema } from '../src/tenants/settings.js';
 import type { JwksCache } from './jwks.js';
 import { contextType, effectiveMapping, landingPath, mapRoles } from './policy.js';
-import { LTI_COLLECTIONS } from './documents.js';
+import { insertNonceSql, LTI_COLLECTIONS } from './documents.js';
 import type { PlatformRow } from './platforms.js';
 import type { Lti } from './provider.js';
 
@@ -124,7 +124,8 @@ export interface VerifiedLaunch {
 /**
  * Validates the id_token the platform posted: state (single use, bound to the browser),
  * signature with the platform's cached JWKS, iss/aud/azp/exp/iat, nonce (replay refused),
- * deployment and the LTI core claims.
+ * deployment and the LTI core claims. The nonce's single use is enforced by completeLaunch,
+ * atomically with the launch's writes.
  */
 export async function verifyLaunch(ctx: AppContext, lti: Lti, jwks: JwksCache, body: { id_token?: unknown; state?: unknown }, cookieState: string | null): Promise<VerifiedLaunch> {
   if (typeof body.id_token !== 'string' || typeof body.state !== 'string') {
@@ -178,9 +179,8 @@ export async function verifyLaunch(ctx: AppContext, lti: Lti, jwks: JwksCache, b
     throw new LaunchError(401, 'claim-azp', 'Der Anmeldenachweis ist nicht für die Schulbrücke ausgestellt (Prüfung „azp“ fehlgeschlagen).', platform);
   }
   if (claims.nonce !== saved.nonce) throw new LaunchError(401, 'claim-nonce', 'Der Anmeldenachweis gehört nicht zu dieser Anmeldung (nonce).', platform);
-  if (!(await lti.store.insertNonce(String(claims.nonce)))) {
-    throw new LaunchError(401, 'replayed-nonce', 'Dieser Anmeldenachweis wurde schon verwendet.', platform);
-  }
+  // Replay (a nonce already used) is refused by completeLaunch: the nonce is recorded in the
+  // same statement as the launch's writes, which happen only when it was fresh.
   const messageType = claims[`${CLAIM}message_type`];
   if (claims[`${CLAIM}version`] !== '1.3.0') throw new LaunchError(400, 'wrong-version', 'Die Lernplattform spricht nicht LTI 1.3.');
   if (messageType !== 'LtiResourceLinkRequest' && messageType !== 'LtiDeepLinkingRequest') {
@@ -230,20 +230,22 @@ export async function completeLaunch(ctx: AppContext, launch: VerifiedLaunch): P
   }
   const now = ctx.clock.now();
   const session = newSessionRecord(ctx.clock, { tenantId: tenant.id, userId: '', contextId: null, roles: decision.roles, data });
-  // One statement, hence atomic, and one round trip: the pseudonymous user, the context, the
+  // One statement, hence atomic, and one round trip: the nonce (single use; nothing else is
+  // written when it was used already), the pseudonymous user, the context, the
   // membership (roles as decided above, VC-08), the roster service URL and the session — the
   // same upserts as upsertUser/upsertContext/setMembership/createSession.
   const roles = sql`${decision.roles}::text[]`;
   const written = await sql<{ user_id: string; context_id: string }>`
-    with u as (
+    with n as (${insertNonceSql(now, String(claims.nonce))}),
+    u as (
       insert into users (tenant_id, source, issuer, subject, display_name, email, created_at, last_seen_at)
-      values (${tenant.id}, 'lti', ${platform.issuer}, ${String(claims.sub)}, ${name}, ${email}, ${now}, ${now})
+      select ${tenant.id}, 'lti', ${platform.issuer}, ${String(claims.sub)}, ${name}, ${email}, ${now}::timestamptz, ${now}::timestamptz from n
       on conflict (tenant_id, issuer, subject) do update set display_name = excluded.display_name, email = excluded.email, last_seen_at = excluded.last_seen_at
       returning id
     ),
     c as (
       insert into contexts (tenant_id, source, issuer, external_id, title, type, created_at)
-      values (${tenant.id}, 'lti', ${platform.issuer}, ${ctxClaim.id}, ${ctxClaim.title ?? ctxClaim.label ?? ''}, ${contextType(ctxClaim.type)}, ${now})
+      select ${tenant.id}, 'lti', ${platform.issuer}, ${ctxClaim.id}, ${ctxClaim.title ?? ctxClaim.label ?? ''}, ${contextType(ctxClaim.type)}, ${now}::timestamptz from n
       on conflict (tenant_id, issuer, external_id) do update set title = excluded.title, type = excluded.type
       returning id
     ),
@@ -263,7 +265,8 @@ export async function completeLaunch(ctx: AppContext, launch: VerifiedLaunch): P
     )
     select u.id as user_id, c.id as context_id from u, c`.execute(ctx.db);
   const row = written.rows[0];
-  if (!row) throw new Error('launch write returned no row');
+  // No row: the nonce was live already (and nothing was written).
+  if (!row) throw new LaunchError(401, 'replayed-nonce', 'Dieser Anmeldenachweis wurde schon verwendet.', platform);
   const result = { userId: row.user_id, contextId: row.context_id, token: session.token };
 
   ctx.audit.activity({
