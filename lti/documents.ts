@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { SecretBox } from '../src/crypto/secrets.js';
 import type { DB } from '../src/db/schema.js';
 import type { Clock } from '../src/shared/clock.js';
@@ -147,16 +147,7 @@ export class LtiDocumentStore {
    * replay). One statement: an expired leftover is overwritten, a live one wins.
    */
   async insertNonce(nonce: string): Promise<boolean> {
-    const now = this.clock.now();
-    const doc = JSON.stringify({ nonce });
-    const expires = new Date(now.getTime() + LTI_COLLECTIONS.nonce);
-    const result = await sql<{ id: string }>`
-      insert into lti_documents (collection, doc, sealed, created_at, expires_at)
-      values ('nonce', ${doc}::jsonb, null, ${now}, ${expires})
-      on conflict ((doc->>'nonce')) where collection = 'nonce'
-      do update set created_at = excluded.created_at, expires_at = excluded.expires_at
-      where lti_documents.expires_at <= ${now}
-      returning id`.execute(this.db);
+    const result = await insertNonceSql(this.clock.now(), nonce).execute(this.db);
     return result.rows.length === 1;
   }
 
@@ -211,4 +202,20 @@ export async function purgeExpiredLtiRecords(ctx: { db: Kysely<DB>; clock: Clock
   const docs = await ctx.db.deleteFrom('lti_documents').where('expires_at', '<=', now).executeTakeFirst();
   const tokens = await ctx.db.deleteFrom('lti_registration_tokens').where('expires_at', '<=', now).executeTakeFirst();
   return Number(docs.numDeletedRows) + Number(tokens.numDeletedRows);
+}
+
+/**
+ * The statement of LtiDocumentStore.insertNonce (returns one row exactly when the nonce is
+ * fresh), for callers that make further writes of the same statement depend on it.
+ */
+export function insertNonceSql(now: Date, nonce: string): RawBuilder<{ id: string }> {
+  const doc = JSON.stringify({ nonce });
+  const expires = new Date(now.getTime() + LTI_COLLECTIONS.nonce);
+  return sql<{ id: string }>`
+    insert into lti_documents (collection, doc, sealed, created_at, expires_at)
+    values ('nonce', ${doc}::jsonb, null, ${now}, ${expires})
+    on conflict ((doc->>'nonce')) where collection = 'nonce'
+    do update set created_at = excluded.created_at, expires_at = excluded.expires_at
+    where lti_documents.expires_at <= ${now}
+    returning id`;
 }

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { AppContext } from '../src/context.js';
 import { loadSession } from '../src/session/index.js';
 import { setCspDirective } from './pages.js';
-import { activePlatformOrigins } from './platforms.js';
+import { cachedPlatformOrigins } from './platforms.js';
 
 /**
  * CSP `frame-ancestors` for pages Moodle shows in its iframe: exactly the origins of the
@@ -12,7 +12,7 @@ export function allowPlatformFraming(ctx: AppContext): RequestHandler {
   return async (req, res, next) => {
     try {
       const session = await loadSession(ctx.db, ctx.clock, req);
-      const origins = session ? await activePlatformOrigins(ctx.db, session.tenantId) : [];
+      const origins = session ? await cachedPlatformOrigins(ctx.db, session.tenantId) : [];
       setCspDirective(res, 'frame-ancestors', origins.length > 0 ? origins.join(' ') : "'none'");
       next();
     } catch (err) {

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { sql } from 'kysely';
 import type { AppContext } from '../src/context.js';
-import { setMembership, upsertContext, upsertUser, type AppRole } from '../src/identity/index.js';
-import { createSession } from '../src/session/index.js';
-import { toTenant } from '../src/tenants/store.js';
+import type { AppRole } from '../src/identity/index.js';
+import { newSessionRecord } from '../src/session/index.js';
+import { tenantSettingsSchema } from '../src/tenants/settings.js';
 import type { JwksCache } from './jwks.js';
 import { contextType, effectiveMapping, landingPath, mapRoles } from './policy.js';
-import { LTI_COLLECTIONS } from './documents.js';
+import { insertNonceSql, LTI_COLLECTIONS } from './documents.js';
 import type { PlatformRow } from './platforms.js';
 import type { Lti } from './provider.js';
 
@@ -84,32 +84,48 @@ export async function beginLogin(ctx: AppContext, _lti: Lti, q: LoginRequest): P
   return { redirect: url.toString(), state };
 }
 
-/** Deletes the state (single use) and returns it with the platform it was issued for. */
-async function takeState(ctx: AppContext, state: string): Promise<{ state: Record<string, unknown>; platform: PlatformRow | null } | null> {
+/** What the launch needs of the platform's school: read together with the state. */
+interface LaunchTenant {
+  settings: unknown;
+  mapping: unknown;
+}
+
+/** Deletes the state (single use) and returns it with the platform it was issued for and that platform's (live) school. */
+async function takeState(ctx: AppContext, state: string): Promise<{ state: Record<string, unknown>; platform: PlatformRow | null; tenant: LaunchTenant | null } | null> {
   const now = ctx.clock.now();
-  const result = await sql<PlatformRow & { state_doc: Record<string, unknown> }>`
+  const result = await sql<PlatformRow & { state_doc: Record<string, unknown>; sb_tenant_settings: unknown; sb_tenant_live: boolean | null; sb_role_mapping: unknown }>`
     with taken as (
       delete from lti_documents
-      where collection = 'state' and doc @> ${JSON.stringify({ state })}::jsonb and (expires_at is null or expires_at > ${now})
+      where collection = 'state' and (doc->>'state') = ${state} and (expires_at is null or expires_at > ${now})
       returning doc
     )
-    select taken.doc as state_doc, p.*
-    from taken left join lti_platforms p on p.issuer = taken.doc->>'iss' and p.client_id = taken.doc->>'clientId'`.execute(ctx.db);
+    select taken.doc as state_doc, p.*, t.settings as sb_tenant_settings, (t.id is not null and t.deleted_at is null) as sb_tenant_live, rm.mapping as sb_role_mapping
+    from taken
+    left join lti_platforms p on p.issuer = taken.doc->>'iss' and p.client_id = taken.doc->>'clientId'
+    left join tenants t on t.id = p.tenant_id
+    left join lti_role_mappings rm on rm.tenant_id = p.tenant_id`.execute(ctx.db);
   const row = result.rows[0];
   if (!row) return null;
-  const { state_doc, ...platform } = row;
-  return { state: state_doc, platform: platform.id ? (platform as PlatformRow) : null };
+  const { state_doc, sb_tenant_settings, sb_tenant_live, sb_role_mapping, ...platform } = row;
+  return {
+    state: state_doc,
+    platform: platform.id ? (platform as PlatformRow) : null,
+    tenant: sb_tenant_live ? { settings: sb_tenant_settings, mapping: sb_role_mapping } : null,
+  };
 }
 
 export interface VerifiedLaunch {
   platform: PlatformRow;
+  /** The platform's school as read with the state; null when it is gone (deleted). */
+  tenant: LaunchTenant | null;
   claims: JWTPayload & Record<string, unknown>;
 }
 
 /**
  * Validates the id_token the platform posted: state (single use, bound to the browser),
  * signature with the platform's cached JWKS, iss/aud/azp/exp/iat, nonce (replay refused),
- * deployment and the LTI core claims.
+ * deployment and the LTI core claims. The nonce's single use is enforced by completeLaunch,
+ * atomically with the launch's writes.
  */
 export async function verifyLaunch(ctx: AppContext, lti: Lti, jwks: JwksCache, body: { id_token?: unknown; state?: unknown }, cookieState: string | null): Promise<VerifiedLaunch> {
   if (typeof body.id_token !== 'string' || typeof body.state !== 'string') {
@@ -163,9 +179,8 @@ export async function verifyLaunch(ctx: AppContext, lti: Lti, jwks: JwksCache, b
     throw new LaunchError(401, 'claim-azp', 'Der Anmeldenachweis ist nicht für die Schulbrücke ausgestellt (Prüfung „azp“ fehlgeschlagen).', platform);
   }
   if (claims.nonce !== saved.nonce) throw new LaunchError(401, 'claim-nonce', 'Der Anmeldenachweis gehört nicht zu dieser Anmeldung (nonce).', platform);
-  if (!(await lti.store.insertNonce(String(claims.nonce)))) {
-    throw new LaunchError(401, 'replayed-nonce', 'Dieser Anmeldenachweis wurde schon verwendet.', platform);
-  }
+  // Replay (a nonce already used) is refused by completeLaunch: the nonce is recorded in the
+  // same statement as the launch's writes, which happen only when it was fresh.
   const messageType = claims[`${CLAIM}message_type`];
   if (claims[`${CLAIM}version`] !== '1.3.0') throw new LaunchError(400, 'wrong-version', 'Die Lernplattform spricht nicht LTI 1.3.');
   if (messageType !== 'LtiResourceLinkRequest' && messageType !== 'LtiDeepLinkingRequest') {
@@ -179,7 +194,7 @@ export async function verifyLaunch(ctx: AppContext, lti: Lti, jwks: JwksCache, b
   if (!context || typeof context.id !== 'string' || context.id === '') {
     throw new LaunchError(400, 'missing-context', 'Die Schulbrücke kann nur aus einem Kurs heraus gestartet werden.', platform);
   }
-  return { platform, claims };
+  return { platform, tenant: taken.tenant, claims };
 }
 
 export interface LaunchOutcome {
@@ -194,54 +209,65 @@ export interface LaunchOutcome {
 /** Stores the pseudonymous user, context and membership, starts the bridge's session. */
 export async function completeLaunch(ctx: AppContext, launch: VerifiedLaunch): Promise<LaunchOutcome> {
   const { platform, claims } = launch;
-  const row = await ctx.db
-    .selectFrom('tenants')
-    .leftJoin('lti_role_mappings', 'lti_role_mappings.tenant_id', 'tenants.id')
-    .selectAll('tenants')
-    .select('lti_role_mappings.mapping')
-    .where('tenants.id', '=', platform.tenant_id)
-    .where('tenants.deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (!row) throw new LaunchError(404, 'unknown-tenant', 'Die Schule dieser Lernplattform ist nicht (mehr) eingerichtet.', platform);
-  const { mapping, ...tenantRow } = row;
-  const tenant = toTenant(tenantRow);
-  const stored = { mapping };
+  if (!launch.tenant) throw new LaunchError(404, 'unknown-tenant', 'Die Schule dieser Lernplattform ist nicht (mehr) eingerichtet.', platform);
+  const tenant = { id: platform.tenant_id, settings: tenantSettingsSchema.parse(launch.tenant.settings) };
+  const stored = { mapping: launch.tenant.mapping as Parameters<typeof effectiveMapping>[0] };
   const custom = (claims[`${CLAIM}custom`] ?? {}) as Record<string, unknown>;
-  const decision = mapRoles(claims[`${CLAIM}roles`] as string[], effectiveMapping(stored?.mapping), typeof custom.roles === 'string' ? custom.roles : undefined);
+  const decision = mapRoles(claims[`${CLAIM}roles`] as string[], effectiveMapping(stored.mapping), typeof custom.roles === 'string' ? custom.roles : undefined);
   const ctxClaim = claims[`${CLAIM}context`] as { id: string; title?: string; label?: string; type?: unknown };
   const messageType = claims[`${CLAIM}message_type`] as string;
   const name = displayName(claims);
   const email = tenant.settings.identity.storeEmail && typeof claims.email === 'string' ? claims.email : null;
   const nrps = claims[NRPS] as { context_memberships_url?: unknown } | undefined;
+  const membershipsUrl = typeof nrps?.context_memberships_url === 'string' ? nrps.context_memberships_url : null;
 
-  const result = await ctx.db.transaction().execute(async (trx) => {
-    const userId = await upsertUser(trx, ctx.clock, { tenantId: tenant.id, source: 'lti', issuer: platform.issuer, subject: String(claims.sub), displayName: name, email });
-    const contextId = await upsertContext(trx, ctx.clock, {
-      tenantId: tenant.id,
-      source: 'lti',
-      issuer: platform.issuer,
-      externalId: ctxClaim.id,
-      title: ctxClaim.title ?? ctxClaim.label ?? '',
-      type: contextType(ctxClaim.type),
-    });
-    await setMembership(trx, ctx.clock, { tenantId: tenant.id, contextId, userId, roles: decision.roles, source: 'launch' });
-    if (typeof nrps?.context_memberships_url === 'string') {
-      await trx
-        .insertInto('lti_context_services')
-        .values({ context_id: contextId, tenant_id: tenant.id, platform_id: platform.id, memberships_url: nrps.context_memberships_url, updated_at: ctx.clock.now() })
-        .onConflict((oc) => oc.column('context_id').doUpdateSet({ platform_id: platform.id, memberships_url: nrps.context_memberships_url as string, updated_at: ctx.clock.now() }))
-        .execute();
-    }
-    const data: Record<string, unknown> = { via: 'lti', platformId: platform.id };
-    if (messageType === 'LtiDeepLinkingRequest') {
-      data.deepLinking = {
-        deploymentId: claims[`${CLAIM}deployment_id`],
-        settings: claims[DL_SETTINGS] ?? {},
-      };
-    }
-    const { token } = await createSession(trx, ctx.clock, { tenantId: tenant.id, userId, contextId, roles: decision.roles, data });
-    return { userId, contextId, token };
-  });
+  const data: Record<string, unknown> = { via: 'lti', platformId: platform.id };
+  if (messageType === 'LtiDeepLinkingRequest') {
+    data.deepLinking = {
+      deploymentId: claims[`${CLAIM}deployment_id`],
+      settings: claims[DL_SETTINGS] ?? {},
+    };
+  }
+  const now = ctx.clock.now();
+  const session = newSessionRecord(ctx.clock, { tenantId: tenant.id, userId: '', contextId: null, roles: decision.roles, data });
+  // One statement, hence atomic, and one round trip: the nonce (single use; nothing else is
+  // written when it was used already), the pseudonymous user, the context, the
+  // membership (roles as decided above, VC-08), the roster service URL and the session — the
+  // same upserts as upsertUser/upsertContext/setMembership/createSession.
+  const roles = sql`${decision.roles}::text[]`;
+  const written = await sql<{ user_id: string; context_id: string }>`
+    with n as (${insertNonceSql(now, String(claims.nonce))}),
+    u as (
+      insert into users (tenant_id, source, issuer, subject, display_name, email, created_at, last_seen_at)
+      select ${tenant.id}, 'lti', ${platform.issuer}, ${String(claims.sub)}, ${name}, ${email}, ${now}::timestamptz, ${now}::timestamptz from n
+      on conflict (tenant_id, issuer, subject) do update set display_name = excluded.display_name, email = excluded.email, last_seen_at = excluded.last_seen_at
+      returning id
+    ),
+    c as (
+      insert into contexts (tenant_id, source, issuer, external_id, title, type, created_at)
+      select ${tenant.id}, 'lti', ${platform.issuer}, ${ctxClaim.id}, ${ctxClaim.title ?? ctxClaim.label ?? ''}, ${contextType(ctxClaim.type)}, ${now}::timestamptz from n
+      on conflict (tenant_id, issuer, external_id) do update set title = excluded.title, type = excluded.type
+      returning id
+    ),
+    m as (
+      insert into memberships (tenant_id, context_id, user_id, roles, source, updated_at)
+      select ${tenant.id}, c.id, u.id, ${roles}, 'launch', ${now} from u, c
+      on conflict (context_id, user_id) do update set roles = excluded.roles, source = excluded.source, updated_at = excluded.updated_at
+    ),
+    nrps as (
+      insert into lti_context_services (context_id, tenant_id, platform_id, memberships_url, updated_at)
+      select c.id, ${tenant.id}, ${platform.id}, ${membershipsUrl}::text, ${now} from c where ${membershipsUrl}::text is not null
+      on conflict (context_id) do update set platform_id = excluded.platform_id, memberships_url = excluded.memberships_url, updated_at = excluded.updated_at
+    ),
+    s as (
+      insert into sessions (id_hash, tenant_id, user_id, context_id, roles, data, created_at, last_seen_at, expires_at)
+      select ${session.idHash}, ${tenant.id}, u.id, c.id, ${roles}, ${JSON.stringify(session.data)}::jsonb, ${session.createdAt}, ${session.createdAt}, ${session.expiresAt} from u, c
+    )
+    select u.id as user_id, c.id as context_id from u, c`.execute(ctx.db);
+  const row = written.rows[0];
+  // No row: the nonce was live already (and nothing was written).
+  if (!row) throw new LaunchError(401, 'replayed-nonce', 'Dieser Anmeldenachweis wurde schon verwendet.', platform);
+  const result = { userId: row.user_id, contextId: row.context_id, token: session.token };
 
   ctx.audit.activity({
     tenantId: tenant.id,

@@ -45,6 +45,7 @@ export async function insertPlatform(
   p: NewPlatform,
   keys: { kid: string; publicKey: string; privateKey: string },
 ): Promise<PlatformRow> {
+  forgetPlatformOrigins(p.tenantId);
   const now = clock.now();
   const row = await trx
     .insertInto('lti_platforms')
@@ -81,6 +82,7 @@ export async function insertPlatform(
 }
 
 export async function setPlatformActive(trx: Transaction<DB>, store: LtiDocumentStore, clock: Clock, platform: PlatformRow, active: boolean): Promise<PlatformRow> {
+  forgetPlatformOrigins(platform.tenant_id);
   const row = await trx
     .updateTable('lti_platforms')
     .set({ active, updated_at: clock.now() })
@@ -92,6 +94,7 @@ export async function setPlatformActive(trx: Transaction<DB>, store: LtiDocument
 }
 
 export async function deletePlatform(trx: Transaction<DB>, platform: PlatformRow): Promise<void> {
+  forgetPlatformOrigins(platform.tenant_id);
   await trx.deleteFrom('lti_platforms').where('id', '=', platform.id).execute();
   const ref = { platformUrl: platform.issuer, clientId: platform.client_id };
   for (const [collection, query] of [
@@ -117,6 +120,30 @@ export async function platformOfTenant(db: Kysely<DB>, tenantId: string, id: str
 /** The registration a launch names by (issuer, client id); tenant and activity are checked by the caller. */
 export async function findPlatform(db: Kysely<DB>, issuer: string, clientId: string): Promise<PlatformRow | null> {
   return (await db.selectFrom('lti_platforms').selectAll().where('issuer', '=', issuer).where('client_id', '=', clientId).executeTakeFirst()) ?? null;
+}
+
+/**
+ * How long this process reuses a tenant's framing origins. Changes made through this process
+ * (register, activate, deactivate, delete) take effect at once; another replica's change
+ * within this many milliseconds (a deactivated platform may frame pages that long).
+ */
+export const PLATFORM_ORIGINS_TTL_MS = 5000;
+const originsCache = new Map<string, { until: number; origins: Promise<string[]> }>();
+
+function forgetPlatformOrigins(tenantId: string): void {
+  originsCache.delete(tenantId);
+}
+
+/** activePlatformOrigins, reused for PLATFORM_ORIGINS_TTL_MS (every framed page asks for them). */
+export function cachedPlatformOrigins(db: Kysely<DB>, tenantId: string): Promise<string[]> {
+  const now = Date.now();
+  const hit = originsCache.get(tenantId);
+  if (hit && hit.until > now) return hit.origins;
+  const origins = activePlatformOrigins(db, tenantId);
+  originsCache.set(tenantId, { until: now + PLATFORM_ORIGINS_TTL_MS, origins });
+  origins.catch(() => originsCache.delete(tenantId));
+  if (originsCache.size > 10_000) originsCache.clear();
+  return origins;
 }
 
 /** Origins of the tenant's active platforms (for CSP frame-ancestors). */

@@ -168,13 +168,24 @@ export function registerConferencePages(app: Express, ctx: AppContext): void {
       const session = await requireSession(ctx, req);
       const contextId = String(req.params.contextId);
       if (!/^[0-9a-f-]{36}$/i.test(contextId)) throw new ProblemError(404, 'not-found', 'Nicht gefunden.');
-      const context = await ctx.db.selectFrom('contexts').select(['id', 'title']).where('tenant_id', '=', session.tenantId).where('id', '=', contextId).where('deleted_at', 'is', null).executeTakeFirst();
-      const roles = context ? await rolesInContext(ctx.db, session.tenantId, session.userId, contextId) : [];
+      // The context and the caller's roles in it (as rolesInContext: a live user's membership) in one read.
+      const context = await ctx.db
+        .selectFrom('contexts')
+        .leftJoin('memberships', (j) => j.onRef('memberships.context_id', '=', 'contexts.id').on('memberships.tenant_id', '=', session.tenantId).on('memberships.user_id', '=', session.userId))
+        .leftJoin('users', (j) => j.onRef('users.id', '=', 'memberships.user_id').on('users.deleted_at', 'is', null))
+        .select(['contexts.id', 'contexts.title', 'memberships.roles', 'users.id as liveUser'])
+        .where('contexts.tenant_id', '=', session.tenantId)
+        .where('contexts.id', '=', contextId)
+        .where('contexts.deleted_at', 'is', null)
+        .executeTakeFirst();
+      const roles = context?.liveUser && context.roles ? (context.roles as AppRole[]) : [];
       if (!context || !roles.length) throw new ProblemError(404, 'not-found', 'Kurs bzw. Gruppe nicht gefunden (VC-01).', { ruleIds: ['VC-01'] });
-      const rooms = await roomsOfContext(ctx.db, session.tenantId, contextId);
       const teacher = isTeaching(roles);
-      const backends = teacher ? await listBackends(ctx.db, session.tenantId) : [];
-      const settings = teacher ? await tenantSettings(ctx, session.tenantId) : null;
+      const [rooms, backends, settings] = await Promise.all([
+        roomsOfContext(ctx.db, session.tenantId, contextId),
+        teacher ? listBackends(ctx.db, session.tenantId) : [],
+        teacher ? tenantSettings(ctx, session.tenantId) : null,
+      ]);
       send(
         res,
         200,

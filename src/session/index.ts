@@ -30,26 +30,31 @@ export interface NewSession {
   data?: Record<string, unknown>;
 }
 
-export async function createSession(db: Kysely<DB>, clock: Clock, s: NewSession): Promise<{ token: string; session: Session }> {
+/** A new session's secret token and the values of its row (for callers that insert it within a larger statement). */
+export function newSessionRecord(clock: Clock, s: NewSession): { token: string; idHash: string; csrf: string; data: Record<string, unknown>; createdAt: Date; expiresAt: Date } {
   const token = randomBytes(32).toString('base64url');
   const csrf = randomBytes(24).toString('base64url');
   const now = clock.now();
-  const data = { ...(s.data ?? {}), csrf };
+  return { token, idHash: hashToken(token), csrf, data: { ...(s.data ?? {}), csrf }, createdAt: now, expiresAt: new Date(now.getTime() + ABSOLUTE_TIMEOUT_MS) };
+}
+
+export async function createSession(db: Kysely<DB>, clock: Clock, s: NewSession): Promise<{ token: string; session: Session }> {
+  const r = newSessionRecord(clock, s);
   await db
     .insertInto('sessions')
     .values({
-      id_hash: hashToken(token),
+      id_hash: r.idHash,
       tenant_id: s.tenantId,
       user_id: s.userId,
       context_id: s.contextId,
       roles: s.roles,
-      data: JSON.stringify(data),
-      created_at: now,
-      last_seen_at: now,
-      expires_at: new Date(now.getTime() + ABSOLUTE_TIMEOUT_MS),
+      data: JSON.stringify(r.data),
+      created_at: r.createdAt,
+      last_seen_at: r.createdAt,
+      expires_at: r.expiresAt,
     })
     .execute();
-  return { token, session: { idHash: hashToken(token), tenantId: s.tenantId, userId: s.userId, contextId: s.contextId, roles: s.roles, csrf, data } };
+  return { token: r.token, session: { idHash: r.idHash, tenantId: s.tenantId, userId: s.userId, contextId: s.contextId, roles: s.roles, csrf: r.csrf, data: r.data } };
 }
 
 /** SEC-03: a session cookie only (no Max-Age/Expires), HttpOnly, Secure, SameSite=None, partitioned for iframes. */
@@ -71,10 +76,27 @@ export function sessionToken(req: Request): string | null {
   return null;
 }
 
-/** The live session behind the request's cookie, touching its idle timer; null when absent or timed out. */
-export async function loadSession(db: Kysely<DB>, clock: Clock, req: Request): Promise<Session | null> {
+/** Sessions already loaded for a request in flight (framing middleware and page both ask). */
+const loaded = new WeakMap<Request, { token: string; session: Promise<Session | null> }>();
+
+/**
+ * The live session behind the request's cookie, touching its idle timer; null when absent or
+ * timed out. Within one express request (one that has its response attached) the session is
+ * read once: later calls for the same cookie get the same answer.
+ */
+export function loadSession(db: Kysely<DB>, clock: Clock, req: Request): Promise<Session | null> {
   const token = sessionToken(req);
-  if (!token) return null;
+  if (!token) return Promise.resolve(null);
+  if (!req.res) return readSession(db, clock, token);
+  const hit = loaded.get(req);
+  if (hit && hit.token === token) return hit.session;
+  const session = readSession(db, clock, token);
+  loaded.set(req, { token, session });
+  session.catch(() => loaded.delete(req));
+  return session;
+}
+
+async function readSession(db: Kysely<DB>, clock: Clock, token: string): Promise<Session | null> {
   const now = clock.now();
   const row = await db
     .selectFrom('sessions')

@@ -7,6 +7,7 @@ import { createTenant, type TestTenant } from '../harness/people.js';
 import { Browser, formAction, formFields, LtiPlatform } from '../support/lti-platform.js';
 import { allowPlatformFraming } from '../../lti/framing.js';
 import { ltiMount } from '../../lti/routes.js';
+import { completeLaunch } from '../../lti/launch.js';
 
 const CLAIM = 'https://purl.imsglobal.org/spec/lti/claim/';
 
@@ -74,6 +75,30 @@ describeWithDatabases('LTI 1.3 launches from a Moodle-shaped platform', (use) =>
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ tenant_id: tenant.id, actor_id: user.id, outcome: 'ok' });
     expect(JSON.stringify(log)).not.toMatch(/Lena|Lehrer|lehrer1@example.com/);
+  });
+
+  test('VC-01: a nonce is single use — a second completeLaunch with the same verified claims is refused (replayed-nonce) and writes nothing', async () => {
+    const platform = await t.ctx.db.selectFrom('lti_platforms').selectAll().where('id', '=', platformId).executeTakeFirstOrThrow();
+    const settings = (await t.ctx.db.selectFrom('tenants').select('settings').where('id', '=', tenant.id).executeTakeFirstOrThrow()).settings;
+    const claims = {
+      iss: moodle.issuer,
+      sub: 'nonce-test',
+      nonce: `n-${Date.now()}-${Math.random()}`,
+      name: 'Nina Nonce',
+      [`${CLAIM}message_type`]: 'LtiResourceLinkRequest',
+      [`${CLAIM}version`]: '1.3.0',
+      [`${CLAIM}roles`]: ['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner'],
+      [`${CLAIM}resource_link`]: { id: 'r1' },
+      [`${CLAIM}context`]: { id: 'nonce-course', title: 'Nonce-Kurs' },
+    };
+    const first = await completeLaunch(t.ctx, { platform, tenant: { settings, mapping: null }, claims });
+    expect(first.roles).toEqual(['student']);
+    const sessions = await count('sessions');
+    await expect(completeLaunch(t.ctx, { platform, tenant: { settings, mapping: null }, claims })).rejects.toMatchObject({ status: 401, code: 'replayed-nonce' });
+    expect(await count('sessions')).toBe(sessions);
+    // A deleted school (no tenant read with the state) is refused before anything is written.
+    await expect(completeLaunch(t.ctx, { platform, tenant: null, claims: { ...claims, nonce: `${claims.nonce}-2` } })).rejects.toMatchObject({ status: 404, code: 'unknown-tenant' });
+    expect(await count('sessions')).toBe(sessions);
   });
 
   test('a login by POST works as by GET; a pupil becomes student; the site admin admin+teacher', async () => {
