@@ -7,7 +7,8 @@ import { requestLocale } from '../src/http/locale.js';
 import { rolesInContext, TEACHING_ROLES } from '../src/identity/index.js';
 import { loadSession, type Session } from '../src/session/index.js';
 import { html, layout } from '../src/web/html.js';
-import { errorPage, originOf, setCspDirective } from './pages.js';
+import { setCspDirective } from '../src/http/headers.js';
+import { errorPage, originOf } from './pages.js';
 import type { Lti } from './provider.js';
 
 interface DeepLinkingData {

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { AppContext } from '../src/context.js';
 import { loadSession } from '../src/session/index.js';
-import { setCspDirective } from './pages.js';
+import { setCspDirective } from '../src/http/headers.js';
 import { cachedPlatformOrigins } from './platforms.js';
 
 /**

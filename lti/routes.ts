@@ -1,4 +1,5 @@
 import express, { type Request, type Response } from 'express';
+import { readCookie } from '../src/http/headers.js';
 import { z } from 'zod';
 import type { Mount } from '../src/app.js';
 import { actorOf } from '../src/auth/principal.js';
@@ -67,18 +68,10 @@ const slugParams = z.object({ slug: z.string() });
 const platformParams = z.object({ slug: z.string(), id: z.string() });
 const roleMapping = z.record(z.string().trim().min(1).max(300), z.array(z.enum(APP_ROLES)).max(APP_ROLES.length));
 
-function cookie(req: Request, name: string): string | null {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
-  }
-  return null;
-}
-
 /** The state cookie of this browser: one per login (several iframes may launch at once). */
 function stateFromCookies(req: Request, state: unknown): string | null {
   if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{10,64}$/.test(state)) return null;
-  return cookie(req, `${STATE_COOKIE_PREFIX}${state}`) === '1' ? state : null;
+  return readCookie(req, `${STATE_COOKIE_PREFIX}${state}`) === '1' ? state : null;
 }
 
 function sendLaunchError(req: Request, res: Response, ctx: AppContext, err: unknown, action: string): void {

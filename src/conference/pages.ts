@@ -4,6 +4,7 @@
  * inline scripts or styles, forms with the session's CSRF token.
  */
 import express, { type Express, type Request, type Response } from 'express';
+import { extendCspDirectives } from '../http/headers.js';
 import { listBackends, loadBackend } from '../backends/store.js';
 import { consentCounts, currentUsageRules, acceptUsageRules, hasAcceptedUsageRules, hasConsent } from '../consent/index.js';
 import type { AppContext } from '../context.js';
@@ -90,25 +91,10 @@ const isTeaching = (roles: AppRole[]) => roles.some((r) => TEACHING_ROLES.includ
 const csrfField = (s: Session) => html`<input type="hidden" name="csrf" value="${s.csrf}">`;
 const langQ = (l: Locale) => (l === 'en' ? '?lang=en' : '');
 
-/**
- * Widens this response's CSP for one backend origin: Jitsi needs script/frame;
- * BBB joins are form posts redirected to the BBB server (form-action covers redirects).
- */
-function allowOrigin(res: Response, origin: string, names: string[]): void {
-  const csp = String(res.getHeader('Content-Security-Policy') ?? "default-src 'self'");
-  const directives = csp.split(';').map((d) => d.trim()).filter(Boolean);
-  for (const name of names) {
-    const i = directives.findIndex((d) => d === name || d.startsWith(`${name} `));
-    if (i >= 0) directives[i] = `${directives[i]} ${origin}`;
-    else directives.push(`${name} ${origin}`);
-  }
-  res.setHeader('Content-Security-Policy', directives.join(';'));
-}
-
 /** The BBB server's origin for form-action on pages whose join form is redirected there. */
 async function allowBbbForms(ctx: AppContext, res: Response, room: RoomRow): Promise<void> {
   const backend = await loadBackend(ctx.db, ctx.secrets, room.tenant_id, room.backend);
-  if (backend?.kind === 'bbb') allowOrigin(res, new URL(backend.baseUrl).origin, ['form-action']);
+  if (backend?.kind === 'bbb') extendCspDirectives(res, new URL(backend.baseUrl).origin, ['form-action']);
 }
 
 /** Sends the person on: BBB join URL by redirect; Jitsi page embedding the IFrame API. */
@@ -120,7 +106,8 @@ function sendJoin(res: Response, locale: Locale, target: JoinTarget, title: stri
     return;
   }
   // CSP for this page only: the tenant's Jitsi domain may serve external_api.js and be framed.
-  allowOrigin(res, `https://${target.domain}`, ['script-src', 'connect-src', 'frame-src']);
+  // Jitsi needs its script, API and frame; BBB joins are form posts redirected there (form-action, above).
+  extendCspDirectives(res, `https://${target.domain}`, ['script-src', 'connect-src', 'frame-src']);
   send(
     res,
     200,

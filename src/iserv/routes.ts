@@ -1,4 +1,5 @@
 import type { Express, Request, Response } from 'express';
+import { readCookie } from '../http/headers.js';
 import { z } from 'zod';
 import type { Mount } from '../app.js';
 import { actorOf } from '../auth/principal.js';
@@ -235,14 +236,6 @@ function registerIServApi(api: Api, ctx: AppContext, providers: IServProviders, 
 }
 
 const slugPattern = /^[a-z0-9][a-z0-9-]{1,62}$/;
-
-function readCookie(req: Request, name: string): string | null {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return value.join('=') || null;
-  }
-  return null;
-}
 
 /** SEC-03: a session cookie (no Max-Age/Expires), HttpOnly, Secure; Lax so IServ's top-level redirect carries it. */
 function setLoginCookie(res: Response, slug: string, value: string): void {

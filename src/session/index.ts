@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import { hashToken } from '../crypto/secrets.js';
+import { readCookie } from '../http/headers.js';
 import type { DB } from '../db/schema.js';
 import type { AppRole } from '../identity/roles.js';
 import { HOUR, MINUTE, type Clock } from '../shared/clock.js';
@@ -67,13 +68,7 @@ export function clearSessionCookie(res: Response): void {
 }
 
 export function sessionToken(req: Request): string | null {
-  const header = req.headers.cookie;
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return value.join('=') || null;
-  }
-  return null;
+  return readCookie(req, SESSION_COOKIE);
 }
 
 /** Sessions already loaded for a request in flight (framing middleware and page both ask). */
