@@ -5,7 +5,7 @@ import { insertRoom, ROOM_CATEGORIES } from '../src/conference/index.js';
 import type { AppContext } from '../src/context.js';
 import { requestLocale } from '../src/http/locale.js';
 import { rolesInContext, TEACHING_ROLES } from '../src/identity/index.js';
-import { loadSession, type Session } from '../src/session/index.js';
+import { csrfField, csrfMatches, loadSession, type Session } from '../src/session/index.js';
 import { html, layout } from '../src/web/html.js';
 import { setCspDirective } from '../src/http/headers.js';
 import { errorPage, originOf } from './pages.js';
@@ -58,7 +58,7 @@ async function renderForm(req: Request, res: Response, ctx: AppContext, session:
   const body = html`<h1>Konferenzraum anlegen</h1>
 <p>Der Raum wird als Aktivität in Ihren Kurs eingefügt. Teilnehmen können nur Mitglieder des Kurses (VC-01).</p>
 <form method="post" action="/lti/deep-link" novalidate>
-<input type="hidden" name="csrf" value="${session.csrf}">
+${csrfField(session)}
 <p><label for="title">Titel</label><br>
 <input id="title" name="title" required maxlength="200" value="${values.title ?? ''}" aria-describedby="${described('title')}"></p>
 ${fieldError('title')}
@@ -119,7 +119,7 @@ export function registerDeepLinkingPages(app: Express, ctx: AppContext, lti: Lti
     if (!ok) return;
     const { session, dl } = ok;
     const raw = (req.body ?? {}) as Record<string, string>;
-    if (typeof raw.csrf !== 'string' || raw.csrf !== session.csrf) {
+    if (!csrfMatches(session, raw)) {
       errorPage(req, res, 403, 'Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.');
       return;
     }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../src/context.js';
 import type { Api } from '../src/http/api.js';
 import { rolesInContext, setMembership, TEACHING_ROLES, upsertUser } from '../src/identity/index.js';
-import { loadSession } from '../src/session/index.js';
+import { csrfMatches, loadSession } from '../src/session/index.js';
 import { ProblemError } from '../src/shared/errors.js';
 import { findById } from '../src/tenants/store.js';
 import { errorPage } from './pages.js';
@@ -93,7 +93,7 @@ export function registerRosterRoutes(app: Express, api: Api, ctx: AppContext): v
     res.locals.routeTemplate = '/lti/roster-sync';
     const session = await loadSession(ctx.db, ctx.clock, req);
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (!session || !session.contextId || body.csrf !== session.csrf) {
+    if (!session || !session.contextId || !csrfMatches(session, body)) {
       errorPage(req, res, 403, 'Ihre Sitzung ist abgelaufen. Bitte starten Sie die Schulbrücke erneut aus Moodle.');
       return;
     }

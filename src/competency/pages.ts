@@ -8,7 +8,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { AppContext } from '../context.js';
 import { requestLocale, type Locale } from '../http/locale.js';
 import { TEACHING_ROLES } from '../identity/roles.js';
-import { loadSession, type Session } from '../session/index.js';
+import { csrfField, csrfMatches, loadSession, type Session } from '../session/index.js';
 import { ProblemError } from '../shared/errors.js';
 import { html, layout, Raw } from '../web/html.js';
 import { findById } from '../tenants/store.js';
@@ -52,7 +52,7 @@ function handle(ctx: AppContext, fn: (req: Request, res: Response, p: PageCtx) =
       if (!session) throw new ProblemError(401, 'unauthenticated', tr(locale, { de: 'Bitte die Schulbrücke über Moodle oder IServ öffnen (keine gültige Sitzung).', en: 'Please open Schulbrücke from Moodle or IServ (no valid session).' }));
       const contextId = String(req.params.contextId);
       if (!UUID.test(contextId)) throw new ProblemError(404, 'not-found', 'Diesen Kurs gibt es nicht.');
-      if (req.method === 'POST' && (typeof req.body?.csrf !== 'string' || req.body.csrf !== session.csrf)) {
+      if (req.method === 'POST' && !csrfMatches(session, req.body)) {
         throw new ProblemError(403, 'forbidden', tr(locale, { de: 'Das Formular ist abgelaufen; bitte die Seite neu laden.', en: 'The form has expired; please reload the page.' }));
       }
       await fn(req, res, { session, actor: { tenantId: session.tenantId, userId: session.userId, via: 'page' }, locale, contextId });
@@ -78,7 +78,6 @@ function levelOptions(scheme: string[], selected: number | null, locale: Locale)
 }
 
 const parseLevel = (v: unknown): number | null => (typeof v === 'string' && /^\d$/.test(v) ? Number(v) : null);
-const csrfField = (s: Session) => html`<input type="hidden" name="csrf" value="${s.csrf}">`;
 const date = (iso: string | null, locale: Locale) => (iso ? new Date(iso).toLocaleDateString(locale === 'de' ? 'de-DE' : 'en-GB', { timeZone: 'Europe/Berlin' }) : '');
 
 function pupilGrid(grid: svc.GridView, p: PageCtx, selfAllowed: boolean): Raw {

@@ -10,7 +10,7 @@ import { consentCounts, currentUsageRules, acceptUsageRules, hasAcceptedUsageRul
 import type { AppContext } from '../context.js';
 import { rolesInContext, TEACHING_ROLES, type AppRole } from '../identity/index.js';
 import { requestLocale, type Locale } from '../http/locale.js';
-import { loadSession, type Session } from '../session/index.js';
+import { csrfField, csrfMatches, loadSession, type Session } from '../session/index.js';
 import { ProblemError } from '../shared/errors.js';
 import { html, layout, Raw } from '../web/html.js';
 import { decide } from './policy.js';
@@ -74,8 +74,7 @@ async function requireSession(ctx: AppContext, req: Request): Promise<Session> {
 }
 
 function checkCsrf(req: Request, session: Session): void {
-  const token = (req.body as Record<string, unknown> | undefined)?.csrf;
-  if (typeof token !== 'string' || token !== session.csrf) throw new ProblemError(403, 'forbidden', 'Das Formular ist abgelaufen. Bitte die Seite neu laden.', { extra: { reasonEn: 'The form has expired. Please reload the page.' } });
+  if (!csrfMatches(session, req.body)) throw new ProblemError(403, 'forbidden', 'Das Formular ist abgelaufen. Bitte die Seite neu laden.', { extra: { reasonEn: 'The form has expired. Please reload the page.' } });
 }
 
 async function roomFor(ctx: AppContext, session: Session, roomId: string): Promise<{ room: RoomRow; roles: AppRole[] }> {
@@ -88,7 +87,6 @@ async function roomFor(ctx: AppContext, session: Session, roomId: string): Promi
 }
 
 const isTeaching = (roles: AppRole[]) => roles.some((r) => TEACHING_ROLES.includes(r));
-const csrfField = (s: Session) => html`<input type="hidden" name="csrf" value="${s.csrf}">`;
 const langQ = (l: Locale) => (l === 'en' ? '?lang=en' : '');
 
 /** The BBB server's origin for form-action on pages whose join form is redirected there. */

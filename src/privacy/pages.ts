@@ -1,8 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../context.js';
 import { requestLocale, type Locale } from '../http/locale.js';
-import { loadSession, type Session } from '../session/index.js';
+import { csrfField, csrfMatches, loadSession, type Session } from '../session/index.js';
 import { DAY } from '../shared/clock.js';
 import { ProblemError } from '../shared/errors.js';
 import { toTenant } from '../tenants/store.js';
@@ -42,7 +41,7 @@ function page(ctx: AppContext, handler: Handler, options: { dpo?: boolean; csrf?
       const session = await loadSession(ctx.db, ctx.clock, req);
       if (!session) throw new ProblemError(401, 'unauthenticated', locale === 'de' ? 'Bitte öffnen Sie diese Seite über Moodle oder melden Sie sich über IServ an.' : 'Please open this page from Moodle or sign in through IServ.');
       if (options.dpo && !session.roles.includes('dpo')) throw new ProblemError(403, 'forbidden', 'Diese Seite ist der/dem Datenschutzbeauftragten vorbehalten (DSR-05).', { ruleIds: ['DSR-05'] });
-      if (options.csrf && !sameCsrf(session.csrf, (req.body as Record<string, unknown> | undefined)?.csrf)) {
+      if (options.csrf && !csrfMatches(session, req.body)) {
         throw new ProblemError(403, 'forbidden', 'Das Formular ist abgelaufen; bitte die Seite neu laden.');
       }
       await handler(req, res, session);
@@ -54,13 +53,6 @@ function page(ctx: AppContext, handler: Handler, options: { dpo?: boolean; csrf?
         .send(layout({ title: locale === 'de' ? 'Nicht möglich' : 'Not possible', locale, body: html`<h1>${locale === 'de' ? 'Das ging nicht' : 'That did not work'}</h1><div class="notice error" role="alert"><p>${error.detail ?? error.type}</p>${error.ruleIds.length ? html`<p class="rule">${error.ruleIds.join(', ')}</p>` : ''}</div><p><a href="/privacy/me">${locale === 'de' ? 'Zurück zu „Meine Daten“' : 'Back to “My data”'}</a></p>` }));
     }
   };
-}
-
-function sameCsrf(expected: string, given: unknown): boolean {
-  if (typeof given !== 'string' || !expected) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 const subjectOf = (s: Session): Actor => ({ kind: 'subject', tenantId: s.tenantId, userId: s.userId });
@@ -75,10 +67,6 @@ const list = (req: Request, name: string): string[] => {
 };
 const DATE = { de: new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Berlin' }), en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Berlin' }) };
 const when = (d: Date | null, l: Locale) => (d ? DATE[l].format(d) : '–');
-
-function csrfField(session: Session): Raw {
-  return html`<input type="hidden" name="csrf" value="${session.csrf}">`;
-}
 
 export function registerPages(app: Express, ctx: AppContext): void {
   const form = express.urlencoded({ extended: true, limit: '16kb', parameterLimit: 100 });

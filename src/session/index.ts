@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { html, type Raw } from '../web/html.js';
 import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import { hashToken } from '../crypto/secrets.js';
@@ -118,6 +119,18 @@ async function readSession(db: Kysely<DB>, clock: Clock, token: string): Promise
     csrf: String(data.csrf ?? ''),
     data,
   };
+}
+
+/** The hidden form field that carries the session's CSRF token (cookies are SameSite=None in Moodle's iframe). */
+export const csrfField = (session: Session): Raw => html`<input type="hidden" name="csrf" value="${session.csrf}">`;
+
+/** True when a posted form carries this session's CSRF token; compared in constant time. */
+export function csrfMatches(session: Session, body: unknown): boolean {
+  const given = (body as Record<string, unknown> | undefined)?.csrf;
+  if (typeof given !== 'string' || !session.csrf) return false;
+  const a = Buffer.from(session.csrf);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export async function endSession(db: Kysely<DB>, session: Session): Promise<void> {
