@@ -75,6 +75,7 @@ async function roomAndActor(ctx: AppContext, tenant: TenantRef, roomId: string, 
 }
 
 const access = { scopes: ['admin', 'lms'] as const };
+const roomParams = z.object({ slug: z.string(), roomId: uuid });
 const actorBody = z.object({ userId: uuid.describe('The pseudonymous user (users.id) the LMS acts for; roles come from verified memberships') }).strict();
 
 export function registerRoomRoutes(api: Api, ctx: AppContext): void {
@@ -126,7 +127,7 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     summary: 'Read a room (never its meeting id, password or URLs)',
     tag: 'rooms',
     access,
-    params: z.object({ slug: z.string(), roomId: uuid }),
+    params: roomParams,
     response: roomOut,
     async handler({ tenant, params }) {
       return roomView(await roomOf(ctx, tenant, params.roomId));
@@ -139,7 +140,7 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     summary: 'Start the room for a teacher: a new random meeting id (VC-03, VC-10)',
     tag: 'rooms',
     access,
-    params: z.object({ slug: z.string(), roomId: uuid }),
+    params: roomParams,
     body: actorBody,
     response: roomOut,
     async handler({ tenant, params, body }) {
@@ -154,7 +155,7 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     summary: 'A personal join URL (BBB) or token (Jitsi) for one person, valid for minutes (VC-01, VC-02)',
     tag: 'rooms',
     access,
-    params: z.object({ slug: z.string(), roomId: uuid }),
+    params: roomParams,
     body: actorBody,
     response: z.object({ kind: z.enum(['bbb', 'jitsi']) }).catchall(z.unknown()),
     async handler({ tenant, params, body, res }) {
@@ -171,7 +172,7 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     tag: 'rooms',
     access,
     status: 204,
-    params: z.object({ slug: z.string(), roomId: uuid }),
+    params: roomParams,
     body: actorBody,
     async handler({ tenant, params, body }) {
       const { room, actor } = await roomAndActor(ctx, tenant, params.roomId, body.userId);
@@ -185,7 +186,7 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     summary: 'Continue a sensitive meeting in a fresh room with new id and password (VC-11)',
     tag: 'rooms',
     access,
-    params: z.object({ slug: z.string(), roomId: uuid }),
+    params: roomParams,
     body: actorBody,
     response: roomOut,
     async handler({ tenant, params, body }) {
@@ -201,7 +202,7 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     tag: 'rooms',
     access,
     status: 201,
-    params: z.object({ slug: z.string(), roomId: uuid }),
+    params: roomParams,
     body: z.object({ userId: uuid, hours: z.number().int().min(1).max(24).optional() }).strict(),
     response: z.object({ url: z.string(), password: z.string(), expiresAt: z.string() }),
     async handler({ tenant, params, body, res }) {
@@ -218,7 +219,7 @@ export function registerRoomRoutes(api: Api, ctx: AppContext): void {
     summary: 'Switch recording for the room (only where the tenant permits it, VC-05); applies from the next start',
     tag: 'rooms',
     access,
-    params: z.object({ slug: z.string(), roomId: uuid }),
+    params: roomParams,
     body: z.object({ userId: uuid, enabled: z.boolean() }).strict(),
     response: roomOut,
     async handler({ tenant, params, body }) {
