@@ -17,6 +17,12 @@ export async function loadBackend(db: Kysely<DB>, secrets: SecretBox, tenantId: 
   };
 }
 
+/** A backend's configuration without opening its secret (e.g. to widen a page's CSP for its origin). */
+export async function backendConfig(db: Kysely<DB>, tenantId: string, name: string): Promise<BackendConfig | null> {
+  const row = await db.selectFrom('backends').select('config').where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+  return row ? (row.config as unknown as BackendConfig) : null;
+}
+
 /** Backends as admins see them: never the secret. */
 export async function listBackends(db: Kysely<DB>, tenantId: string) {
   const rows = await db.selectFrom('backends').select(['name', 'kind', 'config', 'created_at', 'updated_at']).where('tenant_id', '=', tenantId).orderBy('name').execute();

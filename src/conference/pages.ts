@@ -5,7 +5,7 @@
  */
 import express, { type Express, type Request, type Response } from 'express';
 import { extendCspDirectives } from '../http/headers.js';
-import { listBackends, loadBackend } from '../backends/store.js';
+import { backendConfig, listBackends } from '../backends/store.js';
 import { consentCounts, currentUsageRules, acceptUsageRules, hasAcceptedUsageRules, hasConsent } from '../consent/index.js';
 import type { AppContext } from '../context.js';
 import { rolesInContext, TEACHING_ROLES, type AppRole } from '../identity/index.js';
@@ -91,7 +91,7 @@ const langQ = (l: Locale) => (l === 'en' ? '?lang=en' : '');
 
 /** The BBB server's origin for form-action on pages whose join form is redirected there. */
 async function allowBbbForms(ctx: AppContext, res: Response, room: RoomRow): Promise<void> {
-  const backend = await loadBackend(ctx.db, ctx.secrets, room.tenant_id, room.backend);
+  const backend = await backendConfig(ctx.db, room.tenant_id, room.backend);
   if (backend?.kind === 'bbb') extendCspDirectives(res, new URL(backend.baseUrl).origin, ['form-action']);
 }
 
