@@ -2,7 +2,7 @@ import type { Insertable, Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB } from '../db/schema.js';
 import type { Clock } from '../shared/clock.js';
-import { ensurePartitions } from './partitions.js';
+import { ensurePartitions, partitionName } from './partitions.js';
 import type { AuditTables, LogTable } from './tables.js';
 
 export { ensureLogPartitions, ensurePartitions, partitionName, startOfUtcDay } from './partitions.js';
@@ -66,6 +66,8 @@ export class AuditLog {
   };
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | null = null;
+  /** admin_log partitions known to exist (days are never dropped while current). */
+  private readonly adminDays = new Set<string>();
   private readonly maxBatch: number;
   private readonly maxBuffered: number;
   dropped = 0;
@@ -123,8 +125,13 @@ export class AuditLog {
       details: JSON.stringify(event.details ?? {}),
     };
     // Inside the caller's transaction: make sure the day's partition exists first
-    // (a failed insert would abort the whole transaction).
-    await ensurePartitions(trx, 'admin_log', row.at as Date, row.at as Date);
+    // (a failed insert would abort the whole transaction). A day seen to exist is not
+    // checked again; one created here is not remembered, since the transaction may roll back.
+    const day = partitionName('admin_log', row.at as Date);
+    if (!this.adminDays.has(day)) {
+      const created = await ensurePartitions(trx, 'admin_log', row.at as Date, row.at as Date);
+      if (created.length === 0) this.adminDays.add(day);
+    }
     await trx.insertInto('admin_log').values(row).execute();
   }
 
